@@ -1,0 +1,92 @@
+# tinychar - build, test, benchmark.
+#   make                 build ./tinychar (installs missing Debian packages as root)
+#   make test            build and run every test suite
+#   make NO_OMP=1 test   the same, serial build without OpenMP
+#   make asan            build with AddressSanitizer + UBSan and run the tests
+#   make demo            train on /usr/share/dict/words for about a minute and sample
+#   make clean
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra $(if $(WERROR),-Werror)
+CPPFLAGS += -D_DEFAULT_SOURCE
+
+ifdef ASAN
+  CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+  VARIANT := asan
+endif
+ifdef NO_OMP
+  VARIANT := $(VARIANT)noomp
+else
+  OMPFLAGS := -fopenmp
+endif
+BUILD := build/$(or $(VARIANT),default)
+
+# Evaluated when a recipe runs, i.e. after `deps` had the chance to install them.
+UTF8PROC_CFLAGS = $(shell pkg-config --cflags libutf8proc)
+UTF8PROC_LIBS   = $(shell pkg-config --libs libutf8proc)
+CHECK_CFLAGS    = $(shell pkg-config --cflags check)
+CHECK_LIBS      = $(shell pkg-config --libs check)
+
+LIB_SRC := common/error.c common/rng.c common/mem.c common/crc32.c \
+           common/fileio.c common/flags.c tokenizer/tokenizer.c data/data.c \
+           model/layers.c model/model.c model/optim.c model/ckpt.c \
+           sample/sampler.c train/evaluate.c
+APP_SRC := cli/cli.c cli/main.c train/train.c train/eval.c sample/sample.c \
+           sample/info.c
+TESTS   := test_common test_tokenizer test_data test_model test_ckpt test_sampler
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TESTS:%=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit e2e asan demo clean FORCE
+all: tinychar
+
+deps:
+	@scripts/deps.sh build
+
+# ./tinychar is a copy of the current variant's binary, so `make NO_OMP=1`
+# and `make` each leave the right one in place.
+tinychar: $(BUILD)/tinychar FORCE
+	@cmp -s $< $@ || cp $< $@
+
+$(BUILD)/tinychar: $(APP_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(OMPFLAGS) $(LDFLAGS) -o $@ $^ $(UTF8PROC_LIBS) -lm
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(OMPFLAGS) $(UTF8PROC_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) | test-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(OMPFLAGS) $(UTF8PROC_CFLAGS) $(CHECK_CFLAGS) \
+	  -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(CHECK_LIBS) $(UTF8PROC_LIBS) -lm
+
+.PHONY: test-deps
+test-deps:
+	@scripts/deps.sh test
+
+unit: $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; CK_FORK=no $$t; done
+
+e2e: tinychar
+	@tests/e2e.sh
+
+test: unit e2e
+	@echo "== all tests passed ($(or $(VARIANT),default) build)"
+
+asan:
+	$(MAKE) ASAN=1 test
+
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory tinychar
+	./tinychar train /usr/share/dict/words --mode lines --time 60 --out runs/words
+	./tinychar sample runs/words/best.ckpt --num 20 --seed 1
+
+clean:
+	rm -rf build tinychar
+
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)

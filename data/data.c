@@ -1,0 +1,290 @@
+/* data.c - encoding a corpus, splitting it, and cutting it into examples.
+ * The file's text is read once; only the compact ids are kept. */
+#include "data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/mem.h"
+
+void data_free(Dataset *ds)
+{
+    free(ds->tokens.ids16);
+    free(ds->tokens.ids32);
+    memset(ds, 0, sizeof *ds);
+}
+
+/* Copies ids (n) into compact storage: 16-bit when vocab_size fits. */
+static int tokens_store(Tokens *t, const int32_t *ids, size_t n,
+                        int32_t vocab_size, Error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (vocab_size <= 65536) {
+        t->ids16 = mem_calloc(n, sizeof *t->ids16, "token ids", err);
+        if (!t->ids16)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            t->ids16[i] = (uint16_t)ids[i];
+    } else {
+        t->ids32 = mem_calloc(n, sizeof *t->ids32, "token ids", err);
+        if (!t->ids32)
+            return -1;
+        memcpy(t->ids32, ids, n * sizeof *ids);
+    }
+    t->n = n;
+    return 0;
+}
+
+/* One non-empty line of the text (without its '\n'). */
+typedef struct {
+    const unsigned char *start;
+    size_t len;
+} Line;
+
+/* Splits text at '\n' into its non-empty lines. */
+static int split_lines(Line **out, size_t *n_out, const unsigned char *text,
+                       size_t len, Error *err)
+{
+    size_t count = 0;
+    for (size_t i = 0, s = 0; i <= len; i++)
+        if (i == len || text[i] == '\n') {
+            count += i > s;
+            s = i + 1;
+        }
+    Line *lines = mem_calloc(count, sizeof *lines, "line index", err);
+    if (!lines)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0, s = 0; i <= len; i++)
+        if (i == len || text[i] == '\n') {
+            if (i > s)
+                lines[k++] = (Line){text + s, i - s};
+            s = i + 1;
+        }
+    *out = lines;
+    *n_out = count;
+    return 0;
+}
+
+/* Encodes the lines with select[i] set (all lines if select is NULL) as
+ *  b line b line ... b  into ds. */
+static int build_lines(Dataset *ds, const Tokenizer *tok, const Line *lines,
+                       size_t n_lines, const unsigned char *select,
+                       int context, const char *name, Error *err)
+{
+    size_t total = 1, n_items = 0;
+    for (size_t i = 0; i < n_lines; i++)
+        if (!select || select[i]) {
+            total += lines[i].len + 1; /* bytes bound the ids; +1 boundary */
+            n_items++;
+        }
+    int32_t *ids = mem_calloc(total, sizeof *ids, "token ids", err);
+    if (!ids)
+        return -1;
+    size_t n = 0;
+    ids[n++] = 0;
+    for (size_t i = 0; i < n_lines; i++) {
+        if (select && !select[i])
+            continue;
+        size_t got;
+        if (tok_encode(tok, ids + n, &got, lines[i].start, lines[i].len, name,
+                       err) != 0) {
+            free(ids);
+            return -1;
+        }
+        n += got;
+        ids[n++] = 0;
+    }
+    memset(ds, 0, sizeof *ds);
+    int rc = tokens_store(&ds->tokens, ids, n, tok->vocab_size, err);
+    free(ids);
+    if (rc != 0)
+        return -1;
+    ds->lines = 1;
+    ds->context = context;
+    ds->n_items = n_items;
+    ds->n_examples = n - 1; /* every position but the leading boundary */
+    return 0;
+}
+
+static int build_stream(Dataset *ds, const Tokenizer *tok,
+                        const int32_t *ids, size_t n, int context, Error *err)
+{
+    memset(ds, 0, sizeof *ds);
+    if (tokens_store(&ds->tokens, ids, n, tok->vocab_size, err) != 0)
+        return -1;
+    ds->context = context;
+    ds->n_examples = n > (size_t)context ? n - (size_t)context : 0;
+    return 0;
+}
+
+static int encode_all(int32_t **ids, size_t *n, const Tokenizer *tok,
+                      const unsigned char *text, size_t len, const char *name,
+                      Error *err)
+{
+    *ids = mem_calloc(len, sizeof **ids, "token ids", err);
+    if (!*ids)
+        return -1;
+    if (tok_encode(tok, *ids, n, text, len, name, err) != 0) {
+        free(*ids);
+        *ids = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int data_build(Dataset *ds, const Tokenizer *tok, const unsigned char *text,
+               size_t len, int lines, int context, const char *name, Error *err)
+{
+    memset(ds, 0, sizeof *ds);
+    if (lines) {
+        if (!tok->has_boundary)
+            return err_set(err, "lines mode needs a tokenizer with a boundary token");
+        Line *ls;
+        size_t n_lines;
+        if (split_lines(&ls, &n_lines, text, len, err) != 0)
+            return -1;
+        int rc = build_lines(ds, tok, ls, n_lines, NULL, context, name, err);
+        free(ls);
+        if (rc != 0)
+            return -1;
+        if (ds->n_items == 0) {
+            data_free(ds);
+            return err_set(err, "%s: no non-empty lines", name);
+        }
+        return 0;
+    }
+    int32_t *ids;
+    size_t n;
+    if (encode_all(&ids, &n, tok, text, len, name, err) != 0)
+        return -1;
+    int rc = build_stream(ds, tok, ids, n, context, err);
+    free(ids);
+    if (rc != 0)
+        return -1;
+    if (ds->n_examples == 0) {
+        data_free(ds);
+        return err_set(err, "%s: %zu characters is too short for a context of %d "
+                       "(need at least %d)", name, n, context, context + 1);
+    }
+    return 0;
+}
+
+int data_build_split(Dataset *train, Dataset *val, const Tokenizer *tok,
+                     const unsigned char *text, size_t len, int lines,
+                     int context, double val_frac, uint64_t seed,
+                     const char *name, Error *err)
+{
+    memset(train, 0, sizeof *train);
+    memset(val, 0, sizeof *val);
+    if (lines) {
+        Line *ls;
+        size_t n_lines;
+        if (split_lines(&ls, &n_lines, text, len, err) != 0)
+            return -1;
+        size_t n_val = (size_t)(val_frac * (double)n_lines + 0.5);
+        if (n_val < 1 || n_val >= n_lines) {
+            free(ls);
+            return err_set(err, "%s: %zu non-empty lines cannot be split with "
+                           "--val-frac %g (it would leave %zu for validation and "
+                           "%zu for training; each needs at least 1)",
+                           name, n_lines, val_frac, n_val,
+                           n_lines >= n_val ? n_lines - n_val : 0);
+        }
+        /* A seeded Fisher-Yates shuffle of the line indices; the first n_val
+         * go to validation. Each set keeps the file's order. */
+        size_t *order = mem_calloc(n_lines, sizeof *order, "line order", err);
+        unsigned char *is_val = mem_calloc(n_lines, 1, "line split", err);
+        if (!order || !is_val) {
+            free(order);
+            free(is_val);
+            free(ls);
+            return -1;
+        }
+        for (size_t i = 0; i < n_lines; i++)
+            order[i] = i;
+        Rng rng;
+        rng_seed(&rng, seed);
+        for (size_t i = n_lines - 1; i > 0; i--) {
+            size_t j = (size_t)rng_below(&rng, i + 1);
+            size_t t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (size_t i = 0; i < n_val; i++)
+            is_val[order[i]] = 1;
+        int rc = build_lines(val, tok, ls, n_lines, is_val, context, name, err);
+        for (size_t i = 0; i < n_lines && rc == 0; i++)
+            is_val[i] = !is_val[i];
+        if (rc == 0)
+            rc = build_lines(train, tok, ls, n_lines, is_val, context, name, err);
+        free(order);
+        free(is_val);
+        free(ls);
+        if (rc != 0) {
+            data_free(train);
+            data_free(val);
+        }
+        return rc;
+    }
+    int32_t *ids;
+    size_t n;
+    if (encode_all(&ids, &n, tok, text, len, name, err) != 0)
+        return -1;
+    size_t n_val = (size_t)(val_frac * (double)n);
+    size_t n_train = n - n_val;
+    size_t need = (size_t)context + 1;
+    if (n_val < need || n_train < need) {
+        free(ids);
+        return err_set(err, "%s: %zu characters is too little for --val-frac %g "
+                       "with a context of %d: training would get %zu and "
+                       "validation %zu characters, and each needs at least %zu",
+                       name, n, val_frac, context, n_train, n_val, need);
+    }
+    int rc = build_stream(train, tok, ids, n_train, context, err);
+    if (rc == 0)
+        rc = build_stream(val, tok, ids + n_train, n_val, context, err);
+    free(ids);
+    if (rc != 0) {
+        data_free(train);
+        data_free(val);
+    }
+    return rc;
+}
+
+int32_t data_example(const Dataset *ds, size_t k, int32_t *ctx)
+{
+    const Tokens *t = &ds->tokens;
+    int T = ds->context;
+    if (!ds->lines) {
+        /* Stream: the target is position T + k, its context the T before. */
+        size_t p = (size_t)T + k;
+        for (int j = 0; j < T; j++)
+            ctx[j] = tokens_get(t, p - (size_t)T + (size_t)j);
+        return tokens_get(t, p);
+    }
+    /* Lines: the target is position 1 + k. Walk back from just before it,
+     * copying ids until the item's leading boundary; the rest is boundary. */
+    size_t p = 1 + k;
+    int j = T - 1;
+    size_t q = p;
+    while (j >= 0 && q > 0) {
+        int32_t id = tokens_get(t, q - 1);
+        if (id == 0)
+            break;
+        ctx[j--] = id;
+        q--;
+    }
+    for (; j >= 0; j--)
+        ctx[j] = 0;
+    return tokens_get(t, p);
+}
+
+void data_batch(const Dataset *ds, Rng *rng, int batch, int32_t *ctx,
+                int32_t *targets)
+{
+    for (int b = 0; b < batch; b++) {
+        size_t k = (size_t)rng_below(rng, ds->n_examples);
+        targets[b] = data_example(ds, k, ctx + (size_t)b * (size_t)ds->context);
+    }
+}

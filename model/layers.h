@@ -1,0 +1,50 @@
+/* layers.h - the layers of the model, each as a forward and a backward
+ * function side by side. Shapes are row-major; letters follow the legend in
+ * model.h (N rows of a batch, IN/OUT features, T context, E embedding, V vocab).
+ *
+ * Conventions: outputs first, then inputs, then sizes. A backward function
+ * takes the input-gradients first, then the upstream gradient, then what the
+ * forward pass produced, and ADDS into its gradient outputs (+=), so the
+ * caller zeroes them once per step. Any gradient output may be NULL. */
+#ifndef TINYCHAR_LAYERS_H
+#define TINYCHAR_LAYERS_H
+
+#include <stdint.h>
+
+/* The embedding lookup: row n of x is the T embeddings of its context ids,
+ * concatenated.   x (N, T*E)   emb (V, E)   ctx (N, T) */
+void embedding_forward(float *x, const float *emb, const int32_t *ctx,
+                       int n, int t, int e);
+/* demb[ctx[n][j]] += dx[n][j*E .. j*E+E): each id's row collects the gradient
+ * of every place it was looked up (a scatter-add). */
+void embedding_backward(float *demb, const float *dx, const int32_t *ctx,
+                        int n, int t, int e);
+
+/* The linear layer: y = x W^T + b.
+ *   x (N, IN)   w (OUT, IN)   b (OUT) or NULL   y (N, OUT) */
+void linear_forward(float *y, const float *x, const float *w, const float *b,
+                    int n, int in, int out);
+/* Adds into dx (N, IN), dw (OUT, IN), db (OUT):
+ *   dx = dy W        dw = dy^T x        db = sum over rows of dy */
+void linear_backward(float *dx, float *dw, float *db, const float *dy,
+                     const float *x, const float *w, int n, int in, int out);
+
+/* The activation: y = tanh(x), elementwise over count values (y may be x). */
+void tanh_forward(float *y, const float *x, long count);
+/* dx += dy * (1 - y^2), since d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2. */
+void tanh_backward(float *dx, const float *dy, const float *y, long count);
+
+/* The loss: softmax then cross-entropy against the target id of each row.
+ *   probs[n][j] = exp(logits[n][j]) / sum_k exp(logits[n][k])
+ *   loss[n]     = -log probs[n][target[n]]
+ * logits (N, V)   targets (N)   probs (N, V) (may be logits)   loss (N) */
+void softmax_cross_entropy_forward(float *loss, float *probs,
+                                   const float *logits, const int32_t *targets,
+                                   int n, int v);
+/* For the mean loss L = scale * sum_n loss[n] (scale = 1/N):
+ *   dlogits[n][j] += scale * (probs[n][j] - [j == target[n]]) */
+void softmax_cross_entropy_backward(float *dlogits, const float *probs,
+                                    const int32_t *targets, float scale,
+                                    int n, int v);
+
+#endif

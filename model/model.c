@@ -1,0 +1,257 @@
+/* model.c - the model's parameter layout, initialisation, and its forward and
+ * backward passes composed from the layers in layers.c. */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/mem.h"
+#include "layers.h"
+
+int model_config_check(const ModelConfig *c, Error *err)
+{
+    if (c->context < 1 || c->context > MODEL_MAX_CONTEXT)
+        return err_set(err, "context %d out of range (1 to %d)", c->context,
+                       MODEL_MAX_CONTEXT);
+    if (c->embed < 1 || c->embed > MODEL_MAX_EMBED)
+        return err_set(err, "embed %d out of range (1 to %d)", c->embed,
+                       MODEL_MAX_EMBED);
+    if (c->hidden < 1 || c->hidden > MODEL_MAX_HIDDEN)
+        return err_set(err, "hidden %d out of range (1 to %d)", c->hidden,
+                       MODEL_MAX_HIDDEN);
+    if (c->layers < 1 || c->layers > MODEL_MAX_LAYERS)
+        return err_set(err, "layers %d out of range (1 to %d)", c->layers,
+                       MODEL_MAX_LAYERS);
+    if (c->vocab < 1 || c->vocab > MODEL_MAX_VOCAB)
+        return err_set(err, "vocabulary size %d out of range (1 to %d)",
+                       c->vocab, MODEL_MAX_VOCAB);
+    if ((long)c->context * c->embed > 1L << 24)
+        return err_set(err, "context x embed = %ld is too large (max %ld)",
+                       (long)c->context * c->embed, 1L << 24);
+    /* Every tensor is below 2^31 floats and the total below 2^40, so no size
+     * computed from a config that passes can overflow. */
+    size_t total = 0;
+    TensorInfo t[MODEL_MAX_TENSORS];
+    int nt = model_tensors(c, t);
+    for (int i = 0; i < nt; i++) {
+        size_t n = t[i].rows * t[i].cols;
+        if (n >= (size_t)1 << 31)
+            return err_set(err, "tensor %s (%zu x %zu) is too large", t[i].name,
+                           t[i].rows, t[i].cols);
+        total += n;
+    }
+    if (total >= (size_t)1 << 40)
+        return err_set(err, "model has too many parameters (%zu)", total);
+    return 0;
+}
+
+int model_tensors(const ModelConfig *c, TensorInfo out[MODEL_MAX_TENSORS])
+{
+    int n = 0;
+    size_t off = 0;
+    size_t in = (size_t)c->context * (size_t)c->embed;
+#define ADD(nm, r, k, d)                                                   \
+    do {                                                                   \
+        out[n] = (TensorInfo){.offset = off, .rows = (r), .cols = (k), .decay = (d)}; \
+        snprintf(out[n].name, sizeof out[n].name, "%s", nm);               \
+        off += (size_t)(r) * (size_t)(k);                                  \
+        n++;                                                               \
+    } while (0)
+    ADD("embedding", (size_t)c->vocab, (size_t)c->embed, 1);
+    for (int l = 0; l < c->layers; l++) {
+        char name[24];
+        snprintf(name, sizeof name, "hidden%d.weight", l);
+        ADD(name, (size_t)c->hidden, l == 0 ? in : (size_t)c->hidden, 1);
+        snprintf(name, sizeof name, "hidden%d.bias", l);
+        ADD(name, (size_t)c->hidden, 1, 0);
+    }
+    ADD("output.weight", (size_t)c->vocab, (size_t)c->hidden, 1);
+    ADD("output.bias", (size_t)c->vocab, 1, 0);
+#undef ADD
+    return n;
+}
+
+size_t model_param_count(const ModelConfig *c)
+{
+    TensorInfo t[MODEL_MAX_TENSORS];
+    int n = model_tensors(c, t);
+    return t[n - 1].offset + t[n - 1].rows * t[n - 1].cols;
+}
+
+static void set_views(ParamViews *v, float *base, const ModelConfig *c)
+{
+    TensorInfo t[MODEL_MAX_TENSORS];
+    model_tensors(c, t);
+    memset(v, 0, sizeof *v);
+    v->emb = base + t[0].offset;
+    for (int l = 0; l < c->layers; l++) {
+        v->w[l] = base + t[1 + 2 * l].offset;
+        v->b[l] = base + t[2 + 2 * l].offset;
+    }
+    v->wout = base + t[1 + 2 * c->layers].offset;
+    v->bout = base + t[2 + 2 * c->layers].offset;
+}
+
+int model_init(Model *m, const ModelConfig *cfg, Error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (model_config_check(cfg, err) != 0)
+        return -1;
+    m->cfg = *cfg;
+    m->n_params = model_param_count(cfg);
+    m->params = mem_calloc(m->n_params, sizeof(float), "model parameters", err);
+    m->grads = mem_calloc(m->n_params, sizeof(float), "model gradients", err);
+    if (!m->params || !m->grads) {
+        model_free(m);
+        return -1;
+    }
+    set_views(&m->p, m->params, cfg);
+    set_views(&m->g, m->grads, cfg);
+    return 0;
+}
+
+void model_free(Model *m)
+{
+    free(m->params);
+    free(m->grads);
+    memset(m, 0, sizeof *m);
+}
+
+static void fill_normal(float *x, size_t n, double scale, Rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(rng_normal(rng) * scale);
+}
+
+void model_randomize(Model *m, Rng *rng)
+{
+    const ModelConfig *c = &m->cfg;
+    memset(m->params, 0, m->n_params * sizeof(float));
+    fill_normal(m->p.emb, (size_t)c->vocab * c->embed, 1.0, rng);
+    size_t in = (size_t)c->context * c->embed;
+    for (int l = 0; l < c->layers; l++) {
+        size_t fan_in = l == 0 ? in : (size_t)c->hidden;
+        fill_normal(m->p.w[l], (size_t)c->hidden * fan_in,
+                    (5.0 / 3.0) / sqrt((double)fan_in), rng);
+    }
+    /* Logit std is about 0.1 * rms(h) < 0.1, which moves the step-0 loss
+     * away from ln(V) by well under 0.01. */
+    fill_normal(m->p.wout, (size_t)c->vocab * c->hidden,
+                0.1 / sqrt((double)c->hidden), rng);
+}
+
+void model_zero_grad(Model *m)
+{
+    memset(m->grads, 0, m->n_params * sizeof(float));
+}
+
+int acts_init(Activations *a, const ModelConfig *c, int max_batch, int training,
+              Error *err)
+{
+    memset(a, 0, sizeof *a);
+    if (max_batch < 1)
+        return err_set(err, "batch size %d must be at least 1", max_batch);
+    size_t B = (size_t)max_batch, in = (size_t)c->context * c->embed;
+    size_t H = (size_t)c->hidden, V = (size_t)c->vocab;
+    size_t bin, bh, bv;
+    if (mem_mul(&bin, B, in, "activations", err) ||
+        mem_mul(&bh, B, H, "activations", err) ||
+        mem_mul(&bv, B, V, "activations", err))
+        return -1;
+    a->max_batch = max_batch;
+    a->training = training;
+    int ok = (a->x = mem_calloc(bin, sizeof(float), "activations", err)) != NULL;
+    for (int l = 0; ok && l < c->layers; l++)
+        ok = (a->h[l] = mem_calloc(bh, sizeof(float), "activations", err)) != NULL;
+    ok = ok && (a->logits = mem_calloc(bv, sizeof(float), "logits", err));
+    ok = ok && (a->probs = mem_calloc(bv, sizeof(float), "probabilities", err));
+    ok = ok && (a->losses = mem_calloc(B, sizeof(float), "losses", err));
+    if (training) {
+        ok = ok && (a->dlogits = mem_calloc(bv, sizeof(float), "gradients", err));
+        ok = ok && (a->dh = mem_calloc(bh, sizeof(float), "gradients", err));
+        ok = ok && (a->dz = mem_calloc(bh, sizeof(float), "gradients", err));
+        ok = ok && (a->dx = mem_calloc(bin, sizeof(float), "gradients", err));
+    }
+    if (!ok) {
+        acts_free(a);
+        return -1;
+    }
+    return 0;
+}
+
+void acts_free(Activations *a)
+{
+    free(a->x);
+    for (int l = 0; l < MODEL_MAX_LAYERS; l++)
+        free(a->h[l]);
+    free(a->logits);
+    free(a->probs);
+    free(a->losses);
+    free(a->dlogits);
+    free(a->dh);
+    free(a->dz);
+    free(a->dx);
+    memset(a, 0, sizeof *a);
+}
+
+double model_forward(const Model *m, Activations *a, const int32_t *ctx,
+                     const int32_t *targets, int batch)
+{
+    const ModelConfig *c = &m->cfg;
+    int in = c->context * c->embed, H = c->hidden, V = c->vocab;
+    /* 1. Embedding lookup: x = concat(emb[ctx[0]], ..., emb[ctx[T-1]]). */
+    embedding_forward(a->x, m->p.emb, ctx, batch, c->context, c->embed);
+    /* 2. Hidden layers: h_l = tanh(h_{l-1} W_l^T + b_l), with h_{-1} = x. */
+    const float *prev = a->x;
+    int prev_size = in;
+    for (int l = 0; l < c->layers; l++) {
+        linear_forward(a->h[l], prev, m->p.w[l], m->p.b[l], batch, prev_size, H);
+        tanh_forward(a->h[l], a->h[l], (long)batch * H);
+        prev = a->h[l];
+        prev_size = H;
+    }
+    /* 3. Output layer: one score (logit) per vocabulary character. */
+    linear_forward(a->logits, prev, m->p.wout, m->p.bout, batch, H, V);
+    if (!targets)
+        return 0.0;
+    /* 4. Loss: softmax cross-entropy, averaged over the batch in double. */
+    softmax_cross_entropy_forward(a->losses, a->probs, a->logits, targets,
+                                  batch, V);
+    double sum = 0.0;
+    for (int r = 0; r < batch; r++)
+        sum += a->losses[r];
+    return sum / batch;
+}
+
+void model_backward(Model *m, Activations *a, const int32_t *ctx,
+                    const int32_t *targets, int batch)
+{
+    const ModelConfig *c = &m->cfg;
+    int in = c->context * c->embed, H = c->hidden, V = c->vocab, L = c->layers;
+    /* Backpropagation: the forward steps in reverse, each turning the
+     * gradient of its output into gradients of its input and parameters. */
+    memset(a->dlogits, 0, (size_t)batch * V * sizeof(float));
+    softmax_cross_entropy_backward(a->dlogits, a->probs, targets,
+                                   1.0f / (float)batch, batch, V);
+    /* Output layer: into d wout, d bout and d h_{L-1}. */
+    memset(a->dh, 0, (size_t)batch * H * sizeof(float));
+    linear_backward(a->dh, m->g.wout, m->g.bout, a->dlogits, a->h[L - 1],
+                    m->p.wout, batch, H, V);
+    for (int l = L - 1; l >= 0; l--) {
+        /* Through tanh: dz = dh * (1 - h^2). */
+        memset(a->dz, 0, (size_t)batch * H * sizeof(float));
+        tanh_backward(a->dz, a->dh, a->h[l], (long)batch * H);
+        /* Through the linear layer: into d W_l, d b_l and the gradient of
+         * this layer's input (d h_{l-1}, or d x for the first layer). */
+        float *dprev = l > 0 ? a->dh : a->dx;
+        const float *prev = l > 0 ? a->h[l - 1] : a->x;
+        int prev_size = l > 0 ? H : in;
+        memset(dprev, 0, (size_t)batch * prev_size * sizeof(float));
+        linear_backward(dprev, m->g.w[l], m->g.b[l], a->dz, prev, m->p.w[l],
+                        batch, prev_size, H);
+    }
+    /* Embedding: scatter d x back into the rows that were looked up. */
+    embedding_backward(m->g.emb, a->dx, ctx, batch, c->context, c->embed);
+}

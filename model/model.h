@@ -1,0 +1,117 @@
+/* model.h - the neural n-gram language model (Bengio et al. 2003, the MLP of
+ * makemore): look up the embeddings of the previous T characters, concatenate
+ * them, pass them through L hidden layers (linear, then tanh), and score every
+ * character of the vocabulary with a final linear layer; softmax cross-entropy
+ * against the actual next character is the loss.
+ *
+ * Legend for every shape in model/:
+ *   B  batch size (rows)          T  context length (characters)
+ *   E  embedding size             H  hidden layer width
+ *   V  vocabulary size            L  number of hidden layers
+ *
+ * Never opens files, prints or exits; see ckpt.h for the bytes of a model. */
+#ifndef TINYCHAR_MODEL_H
+#define TINYCHAR_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "../common/rng.h"
+
+#define MODEL_MAX_LAYERS 8
+/* embedding, L x (weight, bias), output weight, output bias */
+#define MODEL_MAX_TENSORS (2 * MODEL_MAX_LAYERS + 3)
+
+/* Upper bounds on the config, far above any useful tiny model, so sizes that
+ * pass the check cannot overflow int arithmetic in the kernels. */
+#define MODEL_MAX_CONTEXT 1024
+#define MODEL_MAX_EMBED 4096
+#define MODEL_MAX_HIDDEN 65536
+#define MODEL_MAX_VOCAB 0x110001
+
+typedef struct {
+    int context;  /* T */
+    int embed;    /* E */
+    int hidden;   /* H */
+    int layers;   /* L */
+    int vocab;    /* V */
+} ModelConfig;
+
+/* One named parameter tensor: rows x cols floats at `offset` in the
+ * parameter array. decay: a weight matrix, which weight decay applies to. */
+typedef struct {
+    char name[24];
+    size_t offset;
+    size_t rows, cols;
+    int decay;
+} TensorInfo;
+
+/* Named views into one contiguous array (parameters, or their gradients). */
+typedef struct {
+    float *emb;                     /* (V, E)  the embedding table */
+    float *w[MODEL_MAX_LAYERS];     /* layer l: (H, IN_l), IN_0 = T*E, else H */
+    float *b[MODEL_MAX_LAYERS];     /* layer l: (H) */
+    float *wout;                    /* (V, H) */
+    float *bout;                    /* (V) */
+} ParamViews;
+
+typedef struct {
+    ModelConfig cfg;
+    size_t n_params;
+    float *params;     /* (n_params) every parameter, in model_tensors order */
+    float *grads;      /* (n_params) d loss / d params, same layout */
+    ParamViews p, g;
+} Model;
+
+/* Checks every size is in range and the parameter count fits in memory
+ * arithmetic; the message names the offending field. */
+int model_config_check(const ModelConfig *cfg, Error *err);
+/* Number of parameters (cfg must pass model_config_check). */
+size_t model_param_count(const ModelConfig *cfg);
+/* Lists the parameter tensors in storage order; returns how many. */
+int model_tensors(const ModelConfig *cfg, TensorInfo out[MODEL_MAX_TENSORS]);
+
+/* Allocates parameters and gradients (all zero). */
+int model_init(Model *m, const ModelConfig *cfg, Error *err);
+void model_free(Model *m);
+
+/* Random initialisation: embeddings N(0, 1); hidden weights N(0, 1) scaled by
+ * (5/3)/sqrt(fan_in), the tanh gain, so activations neither vanish nor
+ * saturate; biases 0; output weights small so the first logits are nearly
+ * equal and the step-0 loss is close to ln(V), the loss of a uniform guess. */
+void model_randomize(Model *m, Rng *rng);
+
+void model_zero_grad(Model *m);
+
+/* Per-batch work buffers, allocated once for up to max_batch rows. */
+typedef struct {
+    int max_batch;
+    int training;                  /* backward buffers allocated */
+    float *x;                      /* (B, T*E) concatenated embeddings */
+    float *h[MODEL_MAX_LAYERS];    /* (B, H) output of hidden layer l (after tanh) */
+    float *logits;                 /* (B, V) */
+    float *probs;                  /* (B, V) softmax of logits */
+    float *losses;                 /* (B) loss of each row */
+    float *dlogits;                /* (B, V) training only */
+    float *dh;                     /* (B, H) training only: d loss / d h_l */
+    float *dz;                     /* (B, H) training only: d loss / d (pre-tanh) */
+    float *dx;                     /* (B, T*E) training only */
+} Activations;
+
+int acts_init(Activations *a, const ModelConfig *cfg, int max_batch,
+              int training, Error *err);
+void acts_free(Activations *a);
+
+/* Forward pass of `batch` rows. ctx (B, T). Logits land in a->logits. With
+ * targets (B) it also computes probs and per-row losses and returns the mean
+ * loss; without, it returns 0. */
+double model_forward(const Model *m, Activations *a, const int32_t *ctx,
+                     const int32_t *targets, int batch);
+
+/* Backward pass after model_forward with the same ctx and targets: adds
+ * d(mean loss)/d(parameter) into m->grads. */
+void model_backward(Model *m, Activations *a, const int32_t *ctx,
+                    const int32_t *targets, int batch);
+
+#endif

@@ -1,0 +1,122 @@
+/* optim.c - AdamW, SGD with momentum, warmup + cosine schedule, clipping.
+ * Each parameter is updated independently, so the loops split across threads
+ * without changing any result. */
+#include "optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/mem.h"
+
+int optim_init(Optimizer *o, const OptimConfig *cfg, size_t n_params, Error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->cfg = *cfg;
+    o->n = n_params;
+    o->n_moments = cfg->kind == OPTIM_ADAMW ? 2 : 1;
+    o->m = mem_calloc(n_params, sizeof(float), "optimizer state", err);
+    if (!o->m)
+        return -1;
+    if (o->n_moments == 2) {
+        o->v = mem_calloc(n_params, sizeof(float), "optimizer state", err);
+        if (!o->v) {
+            optim_free(o);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void optim_free(Optimizer *o)
+{
+    free(o->m);
+    free(o->v);
+    memset(o, 0, sizeof *o);
+}
+
+double optim_lr(const OptimConfig *c, uint64_t step, double progress)
+{
+    if (step < c->warmup)
+        return c->lr * (double)(step + 1) / (double)c->warmup;
+    if (progress < 0.0)
+        progress = 0.0;
+    if (progress > 1.0)
+        progress = 1.0;
+    return c->min_lr + (c->lr - c->min_lr) * 0.5 * (1.0 + cos(M_PI * progress));
+}
+
+double optim_grad_norm(const float *grads, size_t n)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)grads[i] * grads[i];
+    return sqrt(sum);
+}
+
+void optim_clip(float *grads, size_t n, double norm, double clip)
+{
+    if (clip <= 0.0 || !(norm > clip))
+        return;
+    float scale = (float)(clip / (norm + 1e-6));
+    for (size_t i = 0; i < n; i++)
+        grads[i] *= scale;
+}
+
+static void adamw_range(Optimizer *o, float *p, const float *g, size_t start,
+                        size_t count, int decay, double lr, uint64_t t)
+{
+    const OptimConfig *c = &o->cfg;
+    float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
+    /* Bias correction: m and v start at 0, so early averages are too small
+     * by the factors (1 - b^t); dividing them out removes that bias. */
+    double bc1 = 1.0 - pow(c->beta1, (double)t);
+    double bc2 = 1.0 - pow(c->beta2, (double)t);
+    float step_size = (float)(lr / bc1);
+    float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+    float shrink = decay ? (float)(1.0 - lr * c->weight_decay) : 1.0f;
+    float *m = o->m + start, *v = o->v + start;
+    p += start;
+    g += start;
+    /* Each thread owns a contiguous block of parameters. */
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < count; i++) {
+        p[i] *= shrink;
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;
+        p[i] -= step_size * m[i] / denom;
+    }
+}
+
+static void sgd_range(Optimizer *o, float *p, const float *g, size_t start,
+                      size_t count, int decay, double lr)
+{
+    const OptimConfig *c = &o->cfg;
+    float mu = (float)c->momentum, flr = (float)lr;
+    float wd = decay ? (float)c->weight_decay : 0.0f;
+    float *m = o->m + start;
+    p += start;
+    g += start;
+    /* Each thread owns a contiguous block of parameters. */
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < count; i++) {
+        float grad = g[i] + wd * p[i];
+        m[i] = mu * m[i] + grad;
+        p[i] -= flr * m[i];
+    }
+}
+
+void optim_step(Optimizer *o, float *params, const float *grads,
+                const TensorInfo *tensors, int n_tensors, double lr, uint64_t t)
+{
+    for (int k = 0; k < n_tensors; k++) {
+        size_t count = tensors[k].rows * tensors[k].cols;
+        if (o->cfg.kind == OPTIM_ADAMW)
+            adamw_range(o, params, grads, tensors[k].offset, count,
+                        tensors[k].decay, lr, t);
+        else
+            sgd_range(o, params, grads, tensors[k].offset, count,
+                      tensors[k].decay, lr);
+    }
+}

@@ -1,0 +1,62 @@
+/* optim.h - the learning-rate schedule, gradient clipping and the two
+ * optimizers (AdamW and SGD with momentum) that turn gradients into a step.
+ * Works on the model's flat parameter array and its tensor list. */
+#ifndef TINYCHAR_OPTIM_H
+#define TINYCHAR_OPTIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "model.h"
+
+typedef enum { OPTIM_ADAMW = 0, OPTIM_SGD = 1 } OptimKind;
+
+typedef struct {
+    OptimKind kind;
+    double lr;            /* peak learning rate */
+    double min_lr;        /* learning rate at the end of the cosine decay */
+    uint64_t warmup;      /* steps of linear warmup */
+    double weight_decay;  /* applied to weight matrices only */
+    double clip;          /* global gradient-norm limit, 0 = off */
+    double beta1, beta2, eps;   /* AdamW */
+    double momentum;            /* SGD */
+} OptimConfig;
+
+typedef struct {
+    OptimConfig cfg;
+    size_t n;
+    int n_moments;  /* 2 for AdamW (m, v), 1 for SGD (momentum buffer) */
+    float *m;       /* (n) AdamW first moment; SGD momentum buffer */
+    float *v;       /* (n) AdamW second moment; NULL for SGD */
+} Optimizer;
+
+int optim_init(Optimizer *o, const OptimConfig *cfg, size_t n_params, Error *err);
+void optim_free(Optimizer *o);
+
+/* Learning rate for step `step` (0-based) at training progress p in [0, 1]:
+ *   step < warmup:  lr * (step + 1) / warmup
+ *   otherwise:      min_lr + (lr - min_lr) * (1 + cos(pi * p)) / 2
+ * where the caller measures p over the decay phase (steps or seconds). */
+double optim_lr(const OptimConfig *cfg, uint64_t step, double progress);
+
+/* Global L2 norm of the gradient, computed in double in a fixed order. */
+double optim_grad_norm(const float *grads, size_t n);
+
+/* If clip > 0 and the norm exceeds it, scales every gradient by
+ * clip / (norm + 1e-6), as torch.nn.utils.clip_grad_norm_ does. */
+void optim_clip(float *grads, size_t n, double norm, double clip);
+
+/* One update of every parameter. `t` is the 1-based step number (for Adam's
+ * bias correction); tensors says which ranges are matrices (weight decay).
+ *   AdamW (decoupled decay, as torch.optim.AdamW):
+ *     p -= lr * wd * p                      (matrices only)
+ *     m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
+ *     p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ *   SGD with momentum (L2 decay, as torch.optim.SGD):
+ *     g += wd * p                           (matrices only)
+ *     m = mu m + g;   p -= lr * m */
+void optim_step(Optimizer *o, float *params, const float *grads,
+                const TensorInfo *tensors, int n_tensors, double lr, uint64_t t);
+
+#endif

@@ -1,0 +1,558 @@
+/* train.c - `tinychar train FILE`: the training loop. Parse flags, read the
+ * text, build the tokenizer, datasets, model and optimizer, then repeat
+ * (batch -> forward -> loss -> backward -> clip -> optimizer step), evaluating
+ * and checkpointing every --eval-every steps. The maths lives in model/. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../cli/cli.h"
+#include "../common/fileio.h"
+#include "../common/mem.h"
+#include "../data/data.h"
+#include "../model/ckpt.h"
+#include "../model/model.h"
+#include "../model/optim.h"
+#include "evaluate.h"
+
+/* Examples used for each periodic train/val loss estimate. */
+#define EVAL_EXAMPLES 20000
+
+/* Set by the SIGINT handler, read by the loop between steps. A signal handler
+ * can only communicate through a static object; this is the one mutable
+ * global in tinychar. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* "1:05" or "1:02:03" */
+static void format_duration(char *buf, size_t size, double s)
+{
+    if (!(s >= 0) || s > 1e8)
+        s = 0;
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
+}
+
+typedef struct {
+    const char *file, *val_file, *out_dir, *resume;
+    int mode, tokenizer, no_normalize, quiet;
+    double val_frac;
+    ModelConfig cfg;
+    int optimizer;
+    OptimConfig opt;
+    int batch, eval_every, threads;
+    uint64_t steps, seed, stop_at;
+    double time_budget;
+} Args;
+
+/* Everything the loop touches, so helpers take one pointer. */
+typedef struct {
+    Args *args;
+    char out_dir[4096];
+    Tokenizer tok;
+    Dataset train, val;
+    Model model;
+    Optimizer opt;
+    Activations acts;
+    TensorInfo tensors[MODEL_MAX_TENSORS];
+    int n_tensors;
+    TrainState st;
+    Rng rng;
+    int32_t *ctx, *targets;
+    FILE *metrics;
+} Run;
+
+static void run_free(Run *r)
+{
+    tok_free(&r->tok);
+    data_free(&r->train);
+    data_free(&r->val);
+    model_free(&r->model);
+    optim_free(&r->opt);
+    acts_free(&r->acts);
+    free(r->ctx);
+    free(r->targets);
+    if (r->metrics)
+        fclose(r->metrics);
+}
+
+static void print_help(Opt *opts, int n)
+{
+    printf("usage: tinychar train FILE [options]\n"
+           "       tinychar train FILE --resume CKPT [--out DIR] [--val-file F]\n\n"
+           "Trains a character-level MLP language model on FILE. Writes DIR/last.ckpt\n"
+           "at every evaluation, DIR/best.ckpt when the validation loss improves, and\n"
+           "DIR/metrics.csv. Each evaluation uses up to %d examples.\n"
+           "Give --steps or --time (default: --steps 5000). Ctrl-C saves last.ckpt.\n\n"
+           "options:\n", EVAL_EXAMPLES);
+    cli_print_options(opts, n);
+}
+
+/* Writes last.ckpt (and best.ckpt when `best`) from the current state. */
+static int save(Run *r, int best, Error *err)
+{
+    Checkpoint ck = {
+        .cfg = r->model.cfg,
+        .opt = r->opt.cfg,
+        .st = r->st,
+        .vocab = r->tok.vocab,
+        .n_params = r->model.n_params,
+        .params = r->model.params,
+        .n_moments = r->opt.n_moments,
+        .m = r->opt.m,
+        .v = r->opt.v,
+    };
+    memcpy(ck.st.rng, r->rng.s, sizeof ck.st.rng);
+    unsigned char *buf;
+    size_t len;
+    if (ckpt_encode(&ck, &buf, &len, err) != 0)
+        return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/last.ckpt", r->out_dir);
+    int rc = file_write_atomic(path, buf, len, err);
+    if (rc == 0 && best) {
+        snprintf(path, sizeof path, "%s/best.ckpt", r->out_dir);
+        rc = file_write_atomic(path, buf, len, err);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Reads the text files and builds tokenizer and datasets, fresh or resumed. */
+static int load_data(Run *r, const Checkpoint *resume, Error *err)
+{
+    Args *a = r->args;
+    TokKind kind = resume ? (TokKind)resume->st.tokenizer : (TokKind)a->tokenizer;
+    int normalize = resume ? (int)resume->st.normalize : !a->no_normalize;
+    int lines = resume ? (int)resume->st.lines : a->mode;
+    int T = resume ? resume->cfg.context : a->cfg.context;
+    unsigned char *text = NULL, *vtext = NULL;
+    size_t len = 0, vlen = 0;
+    int rc = -1;
+    if (cli_read_text(&text, &len, a->file, kind, normalize, a->quiet, err) != 0)
+        goto done;
+    if (a->val_file && cli_read_text(&vtext, &vlen, a->val_file, kind, normalize,
+                                     a->quiet, err) != 0)
+        goto done;
+    if (resume) {
+        if (tok_from_vocab(&r->tok, kind, resume->vocab, resume->cfg.vocab, err) != 0)
+            goto done;
+    } else {
+        /* The vocabulary covers the training and validation text both, so a
+         * character that happens to occur only in validation is not an error. */
+        unsigned char *all = text;
+        size_t all_len = len;
+        if (vtext) {
+            all = mem_calloc(len + vlen + 2, 1, "vocabulary text", err);
+            if (!all)
+                goto done;
+            memcpy(all, text, len);
+            all[len] = '\n';
+            memcpy(all + len + 1, vtext, vlen);
+            all_len = len + 1 + vlen;
+        }
+        rc = tok_build(&r->tok, kind, lines, all, all_len, err);
+        if (all != text)
+            free(all);
+        if (rc != 0)
+            goto done;
+        rc = -1;
+    }
+    if (vtext) {
+        if (data_build(&r->train, &r->tok, text, len, lines, T, a->file, err) != 0 ||
+            data_build(&r->val, &r->tok, vtext, vlen, lines, T, a->val_file, err) != 0)
+            goto done;
+    } else {
+        double frac = resume ? resume->st.val_frac : a->val_frac;
+        uint64_t seed = resume ? resume->st.seed : a->seed;
+        if (data_build_split(&r->train, &r->val, &r->tok, text, len, lines, T,
+                             frac, seed, a->file, err) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    free(text);
+    free(vtext);
+    return rc;
+}
+
+/* Train and val loss on their fixed evaluation examples. */
+static void evaluate(Run *r, double *train_loss, double *val_loss)
+{
+    *train_loss = evaluate_loss(&r->model, &r->acts, &r->train, EVAL_EXAMPLES,
+                                r->ctx, r->targets);
+    *val_loss = evaluate_loss(&r->model, &r->acts, &r->val, EVAL_EXAMPLES,
+                              r->ctx, r->targets);
+}
+
+int train_main(int argc, char **argv)
+{
+    Args a = {
+        .mode = 0, .tokenizer = TOK_CHAR, .val_frac = 0.1,
+        .cfg = {.context = 8, .embed = 24, .hidden = 512, .layers = 1},
+        .opt = {.lr = 3e-3, .warmup = 100, .weight_decay = 0.01, .clip = 1.0,
+                .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .momentum = 0.9},
+        .batch = 64, .eval_every = 500, .steps = 5000, .seed = 1337,
+    };
+    Opt opts[] = {
+        {"--mode", OPT_CHOICE, &a.mode, 0, 0, "stream|lines", "MODE",
+         "stream: one continuous text (default); lines: one item per line", 0},
+        {"--tokenizer", OPT_CHOICE, &a.tokenizer, 0, 0, "char|byte", "KIND",
+         "char: Unicode characters (default); byte: the 256 byte values", 0},
+        {"--no-normalize", OPT_FLAG, &a.no_normalize, 0, 0, NULL, NULL,
+         "keep the text as is instead of Unicode NFC", 0},
+        {"--val-file", OPT_STRING, &a.val_file, 0, 0, NULL, "FILE",
+         "validation text (default: hold out --val-frac of FILE)", 0},
+        {"--val-frac", OPT_DOUBLE, &a.val_frac, 0, 0.9, NULL, "F",
+         "fraction held out for validation (default 0.1)", 0},
+        {"--context", OPT_INT, &a.cfg.context, 1, MODEL_MAX_CONTEXT, NULL, "T",
+         "characters of context (default 8)", 0},
+        {"--embed", OPT_INT, &a.cfg.embed, 1, MODEL_MAX_EMBED, NULL, "E",
+         "embedding size per character (default 24)", 0},
+        {"--hidden", OPT_INT, &a.cfg.hidden, 1, MODEL_MAX_HIDDEN, NULL, "H",
+         "units per hidden layer (default 512)", 0},
+        {"--layers", OPT_INT, &a.cfg.layers, 1, MODEL_MAX_LAYERS, NULL, "L",
+         "hidden layers (default 1)", 0},
+        {"--optimizer", OPT_CHOICE, &a.optimizer, 0, 0, "adamw|sgd", "NAME",
+         "adamw (default) or sgd (with momentum)", 0},
+        {"--lr", OPT_DOUBLE, &a.opt.lr, 1e-9, 1e6, NULL, "RATE",
+         "peak learning rate (default 3e-3)", 0},
+        {"--min-lr", OPT_DOUBLE, &a.opt.min_lr, 0, 1e6, NULL, "RATE",
+         "learning rate at the end of the cosine decay (default lr/10)", 0},
+        {"--warmup", OPT_U64, &a.opt.warmup, 0, 0, NULL, "N",
+         "steps of linear learning-rate warmup (default 100)", 0},
+        {"--weight-decay", OPT_DOUBLE, &a.opt.weight_decay, 0, 10, NULL, "WD",
+         "weight decay on weight matrices (default 0.01)", 0},
+        {"--clip", OPT_DOUBLE, &a.opt.clip, 0, 1e6, NULL, "NORM",
+         "clip the global gradient norm to NORM, 0 = off (default 1)", 0},
+        {"--momentum", OPT_DOUBLE, &a.opt.momentum, 0, 0.999999, NULL, "MU",
+         "SGD momentum (default 0.9)", 0},
+        {"--batch", OPT_INT, &a.batch, 1, 1 << 20, NULL, "B",
+         "examples per step (default 64)", 0},
+        {"--steps", OPT_U64, &a.steps, 0, 0, NULL, "N",
+         "train for N steps (default 5000)", 0},
+        {"--time", OPT_DOUBLE, &a.time_budget, 0.001, 1e7, NULL, "SECONDS",
+         "train for this long instead; the schedule spans the time", 0},
+        {"--eval-every", OPT_INT, &a.eval_every, 1, 1 << 30, NULL, "N",
+         "evaluate and save every N steps (default 500)", 0},
+        {"--seed", OPT_U64, &a.seed, 0, 0, NULL, "S",
+         "random seed for init, split and batches (default 1337)", 0},
+        {"--threads", OPT_INT, &a.threads, 1, 1024, NULL, "N",
+         "threads to use (default: all cores)", 0},
+        {"--out", OPT_STRING, &a.out_dir, 0, 0, NULL, "DIR",
+         "run directory (default runs/<file name>)", 0},
+        {"--resume", OPT_STRING, &a.resume, 0, 0, NULL, "CKPT",
+         "continue the run saved in CKPT (same FILE)", 0},
+        {"--stop-at", OPT_U64, &a.stop_at, 0, 0, NULL, "STEP",
+         "save last.ckpt and stop after STEP, as Ctrl-C would", 0},
+        {"--quiet", OPT_FLAG, &a.quiet, 0, 0, NULL, NULL,
+         "print errors only", 0},
+    };
+    int n_opts = (int)(sizeof opts / sizeof *opts);
+    const char *pos[1];
+    int n_pos, help, version;
+    Error err;
+    if (cli_parse(opts, n_opts, argc, argv, pos, 1, &n_pos, &help, &version, &err) != 0)
+        return cli_fail(EXIT_USAGE, "train: %s (see 'tinychar train --help')", err.msg);
+    if (help) {
+        print_help(opts, n_opts);
+        return EXIT_OK;
+    }
+    if (version) {
+        printf("tinychar %s\n", TINYCHAR_VERSION);
+        return EXIT_OK;
+    }
+    if (n_pos != 1)
+        return cli_fail(EXIT_USAGE, "train: give one text FILE to train on "
+                        "(see 'tinychar train --help')");
+    a.file = pos[0];
+    a.opt.kind = (OptimKind)a.optimizer;
+    int steps_given = cli_opt(opts, n_opts, "--steps")->seen;
+    int time_given = cli_opt(opts, n_opts, "--time")->seen;
+    if (steps_given && time_given)
+        return cli_fail(EXIT_USAGE, "train: give --steps or --time, not both");
+    if (steps_given && a.steps == 0)
+        return cli_fail(EXIT_USAGE, "train: --steps must be at least 1");
+    if (time_given)
+        a.steps = 0;
+    if (cli_opt(opts, n_opts, "--val-frac")->seen && a.val_frac <= 0)
+        return cli_fail(EXIT_USAGE, "train: --val-frac must be above 0 "
+                        "(or use --val-file)");
+    if (!cli_opt(opts, n_opts, "--min-lr")->seen)
+        a.opt.min_lr = a.opt.lr / 10;
+    if (a.opt.min_lr > a.opt.lr)
+        return cli_fail(EXIT_USAGE, "train: --min-lr %g is above --lr %g",
+                        a.opt.min_lr, a.opt.lr);
+    if (a.resume) {
+        /* What defines the run comes from the checkpoint. */
+        const char *fixed[] = {"--mode", "--tokenizer", "--no-normalize",
+                               "--val-frac", "--context", "--embed", "--hidden",
+                               "--layers", "--optimizer", "--lr", "--min-lr",
+                               "--warmup", "--weight-decay", "--clip",
+                               "--momentum", "--batch", "--steps", "--time",
+                               "--eval-every", "--seed"};
+        for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
+            if (cli_opt(opts, n_opts, fixed[k])->seen)
+                return cli_fail(EXIT_USAGE, "train: %s cannot be changed when "
+                                "resuming; it comes from the checkpoint", fixed[k]);
+    }
+    cli_set_threads(a.threads);
+
+    Run r = {.args = &a};
+    Loaded resumed = {0};
+    int code = EXIT_RUNTIME;
+    if (a.resume) {
+        if (cli_load_checkpoint(&resumed, a.resume, &err) != 0)
+            goto fail;
+        if (resumed.ck.n_moments != (resumed.ck.opt.kind == OPTIM_ADAMW ? 2 : 1)) {
+            err_set(&err, "%s: holds no optimizer state to resume from", a.resume);
+            goto fail;
+        }
+        if (resumed.ck.st.val_from_file && !a.val_file) {
+            err_set(&err, "%s was trained with --val-file; give it again to resume",
+                    a.resume);
+            code = EXIT_USAGE;
+            goto fail;
+        }
+        if (!resumed.ck.st.val_from_file && a.val_file) {
+            err_set(&err, "%s was trained without --val-file; resume without it",
+                    a.resume);
+            code = EXIT_USAGE;
+            goto fail;
+        }
+        a.cfg = resumed.ck.cfg;
+        a.opt = resumed.ck.opt;
+        r.st = resumed.ck.st;
+        memcpy(r.rng.s, r.st.rng, sizeof r.rng.s);
+    }
+    if (load_data(&r, a.resume ? &resumed.ck : NULL, &err) != 0)
+        goto fail;
+
+    /* Model, optimizer and the step's buffers, all allocated before the loop. */
+    ModelConfig cfg = a.cfg;
+    cfg.vocab = r.tok.vocab_size;
+    int B = a.resume ? (int)r.st.batch : a.batch;
+    if (model_init(&r.model, &cfg, &err) != 0 ||
+        optim_init(&r.opt, &a.opt, r.model.n_params, &err) != 0 ||
+        acts_init(&r.acts, &cfg, B, 1, &err) != 0)
+        goto fail;
+    r.ctx = mem_calloc((size_t)B, (size_t)cfg.context * sizeof(int32_t), "batch", &err);
+    r.targets = mem_calloc((size_t)B, sizeof(int32_t), "batch", &err);
+    if (!r.ctx || !r.targets)
+        goto fail;
+    r.n_tensors = model_tensors(&cfg, r.tensors);
+    if (a.resume) {
+        memcpy(r.model.params, resumed.ck.params, r.model.n_params * sizeof(float));
+        memcpy(r.opt.m, resumed.ck.m, r.model.n_params * sizeof(float));
+        if (r.opt.v)
+            memcpy(r.opt.v, resumed.ck.v, r.model.n_params * sizeof(float));
+    } else {
+        rng_seed(&r.rng, a.seed);
+        model_randomize(&r.model, &r.rng);
+        r.st = (TrainState){
+            .tokenizer = (uint32_t)a.tokenizer, .lines = (uint32_t)a.mode,
+            .normalize = (uint32_t)!a.no_normalize,
+            .val_from_file = a.val_file != NULL, .batch = (uint32_t)B,
+            .eval_every = (uint32_t)a.eval_every, .seed = a.seed,
+            .steps_total = a.steps, .time_budget = a.steps ? 0 : a.time_budget,
+            .val_frac = a.val_file ? 0 : a.val_frac,
+            .best_val = INFINITY, .last_val = INFINITY,
+        };
+    }
+    cli_loaded_free(&resumed);
+
+    /* The run directory and its metrics log. */
+    if (a.out_dir) {
+        snprintf(r.out_dir, sizeof r.out_dir, "%s", a.out_dir);
+    } else if (a.resume) {
+        const char *slash = strrchr(a.resume, '/');
+        if (slash)
+            snprintf(r.out_dir, sizeof r.out_dir, "%.*s", (int)(slash - a.resume), a.resume);
+        else
+            snprintf(r.out_dir, sizeof r.out_dir, ".");
+    } else {
+        const char *base = strrchr(a.file, '/');
+        base = base ? base + 1 : a.file;
+        size_t stem = strcspn(base, ".");
+        snprintf(r.out_dir, sizeof r.out_dir, "runs/%.*s", (int)(stem ? stem : strlen(base)), base);
+    }
+    if (file_mkdirs(r.out_dir, &err) != 0)
+        goto fail;
+    char metrics_path[4200];
+    snprintf(metrics_path, sizeof metrics_path, "%s/metrics.csv", r.out_dir);
+    r.metrics = fopen(metrics_path, a.resume ? "a" : "w");
+    if (!r.metrics) {
+        err_set(&err, "cannot open '%s' for writing", metrics_path);
+        goto fail;
+    }
+    if (!a.resume)
+        fprintf(r.metrics, "step,time,train_loss,val_loss,lr\n");
+
+    TrainState *st = &r.st;
+    if (!a.quiet) {
+        fprintf(stderr, "tinychar: %s: %zu training and %zu validation examples, "
+                "vocabulary %d, %s mode\n", a.file, r.train.n_examples,
+                r.val.n_examples, cfg.vocab, st->lines ? "lines" : "stream");
+        fprintf(stderr, "tinychar: model: context %d, embed %d, hidden %d x %d, "
+                "%zu parameters; %s, batch %d, ", cfg.context, cfg.embed,
+                cfg.hidden, cfg.layers, r.model.n_params,
+                a.opt.kind == OPTIM_ADAMW ? "adamw" : "sgd", B);
+        if (st->steps_total)
+            fprintf(stderr, "%llu steps\n", (unsigned long long)st->steps_total);
+        else
+            fprintf(stderr, "%g seconds\n", st->time_budget);
+    }
+    if (!a.resume && !a.quiet) {
+        double tl, vl;
+        evaluate(&r, &tl, &vl);
+        fprintf(stderr, "step 0: train loss %.4f, val loss %.4f (ln V = %.4f for "
+                "a uniform guess over V = %d)\n", tl, vl, log((double)cfg.vocab),
+                cfg.vocab);
+    }
+    if (st->steps_total && st->step >= st->steps_total) {
+        if (!a.quiet)
+            fprintf(stderr, "tinychar: already trained %llu of %llu steps\n",
+                    (unsigned long long)st->step,
+                    (unsigned long long)st->steps_total);
+        run_free(&r);
+        return EXIT_OK;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+
+    double t_start = now_seconds();
+    double elapsed_before = st->elapsed;
+    double t_window = t_start;
+    uint64_t step_window = st->step;
+    for (;;) {
+        double elapsed = elapsed_before + (now_seconds() - t_start);
+        if (interrupted || (a.stop_at && st->step >= a.stop_at)) {
+            if (st->time_budget > 0)
+                st->elapsed = elapsed;
+            if (save(&r, 0, &err) != 0)
+                goto fail;
+            if (!a.quiet)
+                fprintf(stderr, "tinychar: %s at step %llu; saved %s/last.ckpt "
+                        "(continue with --resume %s/last.ckpt)\n",
+                        interrupted ? "interrupted" : "stopped",
+                        (unsigned long long)st->step, r.out_dir, r.out_dir);
+            run_free(&r);
+            return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+        }
+        /* The learning-rate schedule: warmup, then cosine decay over the
+         * rest of the steps, or of the time budget. */
+        double progress;
+        uint64_t w = a.opt.warmup;
+        if (!st->steps_total)
+            progress = elapsed / st->time_budget;
+        else if (st->step <= w || st->steps_total <= w)
+            progress = 0.0;
+        else
+            progress = (double)(st->step - w) / (double)(st->steps_total - w);
+        double lr = optim_lr(&a.opt, st->step, progress);
+
+        /* One training step. */
+        data_batch(&r.train, &r.rng, B, r.ctx, r.targets);
+        double loss = model_forward(&r.model, &r.acts, r.ctx, r.targets, B);
+        if (!isfinite(loss)) {
+            err_set(&err, "the loss became %s at step %llu with learning rate %.3g; "
+                    "training diverged, try a lower --lr (e.g. %.1g). The last "
+                    "good checkpoint in %s is kept.", isnan(loss) ? "NaN" : "infinite",
+                    (unsigned long long)st->step, lr, a.opt.lr / 10, r.out_dir);
+            goto fail;
+        }
+        model_zero_grad(&r.model);
+        model_backward(&r.model, &r.acts, r.ctx, r.targets, B);
+        double norm = optim_grad_norm(r.model.grads, r.model.n_params);
+        optim_clip(r.model.grads, r.model.n_params, norm, a.opt.clip);
+        optim_step(&r.opt, r.model.params, r.model.grads, r.tensors, r.n_tensors,
+                   lr, st->step + 1);
+        st->step++;
+
+        elapsed = elapsed_before + (now_seconds() - t_start);
+        int last = st->steps_total ? st->step >= st->steps_total
+                                   : elapsed >= st->time_budget;
+        if (!last && st->step % (uint64_t)st->eval_every != 0)
+            continue;
+
+        /* Evaluate, log and checkpoint. */
+        double tl, vl;
+        evaluate(&r, &tl, &vl);
+        if (!isfinite(tl) || !isfinite(vl)) {
+            err_set(&err, "the evaluation loss became non-finite at step %llu; "
+                    "training diverged, try a lower --lr. The last good "
+                    "checkpoint in %s is kept.", (unsigned long long)st->step,
+                    r.out_dir);
+            goto fail;
+        }
+        int best = vl < st->best_val;
+        st->last_val = vl;
+        if (best)
+            st->best_val = vl;
+        if (st->time_budget > 0)
+            st->elapsed = elapsed_before + (now_seconds() - t_start);
+        if (save(&r, best, &err) != 0)
+            goto fail;
+        fprintf(r.metrics, "%llu,%.3f,%.6f,%.6f,%.6g\n",
+                (unsigned long long)st->step, elapsed, tl, vl, lr);
+        if (fflush(r.metrics) != 0) {
+            err_set(&err, "cannot write '%s'", metrics_path);
+            goto fail;
+        }
+        double t_now = now_seconds();
+        double rate = (double)(st->step - step_window) * B / (t_now - t_window);
+        double eta = st->steps_total
+                         ? (double)(st->steps_total - st->step) * B / rate
+                         : st->time_budget - elapsed;
+        t_window = t_now;
+        step_window = st->step;
+        if (!a.quiet) {
+            char el[32], et[32];
+            format_duration(el, sizeof el, elapsed);
+            format_duration(et, sizeof et, eta);
+            fprintf(stderr, "step %llu | lr %.2e | train %.4f | val %.4f%s | "
+                    "%.0f ex/s | %s elapsed | eta %s\n",
+                    (unsigned long long)st->step, lr, tl, vl, best ? " *" : "  ",
+                    rate, el, et);
+        }
+        if (last)
+            break;
+    }
+    if (!a.quiet)
+        fprintf(stderr, "tinychar: done: best val loss %.4f; checkpoints in %s/\n",
+                st->best_val, r.out_dir);
+    if (fclose(r.metrics) != 0) {
+        r.metrics = NULL;
+        err_set(&err, "cannot write '%s'", metrics_path);
+        goto fail;
+    }
+    r.metrics = NULL;
+    run_free(&r);
+    return EXIT_OK;
+fail:
+    cli_loaded_free(&resumed);
+    run_free(&r);
+    return cli_fail(code, "%s", err.msg);
+}
