@@ -178,6 +178,8 @@ int data_build_split(Dataset *train, Dataset *val, const Tokenizer *tok,
     memset(train, 0, sizeof *train);
     memset(val, 0, sizeof *val);
     if (lines) {
+        if (!tok->has_boundary)
+            return err_set(err, "lines mode needs a tokenizer with a boundary token");
         Line *ls;
         size_t n_lines;
         if (split_lines(&ls, &n_lines, text, len, err) != 0)

@@ -27,9 +27,6 @@ int model_config_check(const ModelConfig *c, Error *err)
     if (c->vocab < 1 || c->vocab > MODEL_MAX_VOCAB)
         return err_set(err, "vocabulary size %d out of range (1 to %d)",
                        c->vocab, MODEL_MAX_VOCAB);
-    if ((long)c->context * c->embed > 1L << 24)
-        return err_set(err, "context x embed = %ld is too large (max %ld)",
-                       (long)c->context * c->embed, 1L << 24);
     /* Every tensor is below 2^31 floats and the total below 2^40, so no size
      * computed from a config that passes can overflow. */
     size_t total = 0;

@@ -48,9 +48,17 @@ double optim_lr(const OptimConfig *c, uint64_t step, double progress)
 
 double optim_grad_norm(const float *grads, size_t n)
 {
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++)
-        sum += (double)grads[i] * grads[i];
+    /* Eight partial sums in double, combined in a fixed order: vectorizable
+     * and the same for every thread count. */
+    double acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            acc[k] += (double)grads[i + k] * grads[i + k];
+    for (; i < n; i++)
+        acc[0] += (double)grads[i] * grads[i];
+    double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+                 ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     return sqrt(sum);
 }
 
@@ -68,6 +76,8 @@ static void adamw_range(Optimizer *o, float *p, const float *g, size_t start,
 {
     const OptimConfig *c = &o->cfg;
     float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
+    /* 1 - beta in double first: (1 - 0.999f) would be off by 1e-5 relative. */
+    float one_b1 = (float)(1.0 - c->beta1), one_b2 = (float)(1.0 - c->beta2);
     /* Bias correction: m and v start at 0, so early averages are too small
      * by the factors (1 - b^t); dividing them out removes that bias. */
     double bc1 = 1.0 - pow(c->beta1, (double)t);
@@ -82,8 +92,8 @@ static void adamw_range(Optimizer *o, float *p, const float *g, size_t start,
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < count; i++) {
         p[i] *= shrink;
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        m[i] = b1 * m[i] + one_b1 * g[i];
+        v[i] = b2 * v[i] + one_b2 * g[i] * g[i];
         float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;
         p[i] -= step_size * m[i] / denom;
     }

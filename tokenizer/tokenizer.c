@@ -282,7 +282,7 @@ int tok_encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
 {
     enum { MAX_LISTED = 10 };
     int32_t missing[MAX_LISTED];
-    int n_missing = 0;
+    int n_missing = 0, more_missing = 0;
     size_t n = 0, i = 0;
     while (i < len) {
         utf8proc_int32_t cp = text[i];
@@ -299,6 +299,8 @@ int tok_encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
                 known |= missing[k] == cp;
             if (!known && n_missing < MAX_LISTED)
                 missing[n_missing++] = cp;
+            else if (!known)
+                more_missing = 1;
         }
         ids[n++] = id;
         i += (size_t)step;
@@ -313,7 +315,7 @@ int tok_encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
                                      k ? ", " : "", one);
         }
         return err_set(err, "%s: characters not in the model's vocabulary: %s%s",
-                       name, list, n_missing == MAX_LISTED ? ", ..." : "");
+                       name, list, more_missing ? ", ..." : "");
     }
     *n_ids = n;
     return 0;

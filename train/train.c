@@ -211,7 +211,7 @@ int train_main(int argc, char **argv)
         .cfg = {.context = 8, .embed = 24, .hidden = 512, .layers = 1},
         .opt = {.lr = 3e-3, .warmup = 100, .weight_decay = 0.01, .clip = 1.0,
                 .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .momentum = 0.9},
-        .batch = 64, .eval_every = 500, .steps = 5000, .seed = 1337,
+        .batch = 256, .eval_every = 500, .steps = 5000, .seed = 1337,
     };
     Opt opts[] = {
         {"--mode", OPT_CHOICE, &a.mode, 0, 0, "stream|lines", "MODE",
@@ -247,7 +247,7 @@ int train_main(int argc, char **argv)
         {"--momentum", OPT_DOUBLE, &a.opt.momentum, 0, 0.999999, NULL, "MU",
          "SGD momentum (default 0.9)", 0},
         {"--batch", OPT_INT, &a.batch, 1, 1 << 20, NULL, "B",
-         "examples per step (default 64)", 0},
+         "examples per step (default 256)", 0},
         {"--steps", OPT_U64, &a.steps, 0, 0, NULL, "N",
          "train for N steps (default 5000)", 0},
         {"--time", OPT_DOUBLE, &a.time_budget, 0.001, 1e7, NULL, "SECONDS",

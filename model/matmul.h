@@ -1,0 +1,27 @@
+/* matmul.h - the one fast kernel behind every linear layer: C += A B with
+ * strided A and B, so the same code computes y = x W^T, dx = dy W and
+ * dW = dy^T x without transposing anything in memory. Deterministic: each
+ * element of C is written by one thread, summing in an order that depends
+ * only on the sizes, never on the thread count. */
+#ifndef TINYCHAR_MATMUL_H
+#define TINYCHAR_MATMUL_H
+
+#include <stddef.h>
+
+/* C (M, N) += A (M, K) B (K, N), where
+ *   A[i][p] = a[i * a_row + p * a_col]
+ *   B[p][j] = b[p * b_row + j * b_col]
+ *   C[i][j] = c[i * ldc + j]
+ * Each C element receives, for each block of KC consecutive p, the sum over
+ * that block in increasing p. */
+void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
+                size_t a_col, const float *b, size_t b_row, size_t b_col,
+                int m, int n, int k);
+
+/* The plain triple loop computing the same thing, for tests and as the
+ * obviously-right definition. */
+void matmul_acc_ref(float *c, size_t ldc, const float *a, size_t a_row,
+                    size_t a_col, const float *b, size_t b_row, size_t b_col,
+                    int m, int n, int k);
+
+#endif
