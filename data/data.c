@@ -14,24 +14,36 @@ void data_free(Dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
-/* Copies ids (n) into compact storage: 16-bit when vocab_size fits. */
+/* Allocates compact storage for n ids (16-bit when every id fits). */
+static int tokens_alloc(Tokens *t, size_t n, int32_t vocab_size, Error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (vocab_size <= 65536)
+        t->ids16 = mem_calloc(n, sizeof *t->ids16, "token ids", err);
+    else
+        t->ids32 = mem_calloc(n, sizeof *t->ids32, "token ids", err);
+    if (!t->ids16 && !t->ids32)
+        return -1;
+    t->n = n;
+    return 0;
+}
+
+static void tokens_set(Tokens *t, size_t i, int32_t id)
+{
+    if (t->ids16)
+        t->ids16[i] = (uint16_t)id;
+    else
+        t->ids32[i] = id;
+}
+
+/* Copies ids (n) into new compact storage. */
 static int tokens_store(Tokens *t, const int32_t *ids, size_t n,
                         int32_t vocab_size, Error *err)
 {
-    memset(t, 0, sizeof *t);
-    if (vocab_size <= 65536) {
-        t->ids16 = mem_calloc(n, sizeof *t->ids16, "token ids", err);
-        if (!t->ids16)
-            return -1;
-        for (size_t i = 0; i < n; i++)
-            t->ids16[i] = (uint16_t)ids[i];
-    } else {
-        t->ids32 = mem_calloc(n, sizeof *t->ids32, "token ids", err);
-        if (!t->ids32)
-            return -1;
-        memcpy(t->ids32, ids, n * sizeof *ids);
-    }
-    t->n = n;
+    if (tokens_alloc(t, n, vocab_size, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        tokens_set(t, i, ids[i]);
     return 0;
 }
 
@@ -107,30 +119,61 @@ static int build_lines(Dataset *ds, const Tokenizer *tok, const Line *lines,
     return 0;
 }
 
-static int build_stream(Dataset *ds, const Tokenizer *tok,
-                        const int32_t *ids, size_t n, int context, Error *err)
+/* Encodes the whole text straight into compact storage, a few thousand ids
+ * at a time, so a large file never needs 4 bytes per character of scratch. */
+static int encode_compact(Tokens *t, const Tokenizer *tok,
+                          const unsigned char *text, size_t len,
+                          const char *name, Error *err)
 {
-    memset(ds, 0, sizeof *ds);
-    if (tokens_store(&ds->tokens, ids, n, tok->vocab_size, err) != 0)
+    enum { CHUNK = 4096 };
+    /* One id per byte, or per UTF-8 lead byte (not of the form 10xxxxxx). */
+    size_t n = len;
+    if (tok->kind == TOK_CHAR)
+        for (size_t i = 0; i < len; i++)
+            n -= (text[i] & 0xC0) == 0x80;
+    if (tokens_alloc(t, n, tok->vocab_size, err) != 0)
         return -1;
-    ds->context = context;
-    ds->n_examples = n > (size_t)context ? n - (size_t)context : 0;
+    int32_t chunk[CHUNK + 4];
+    size_t at = 0, out = 0;
+    while (at < len) {
+        size_t end = len - at < CHUNK ? len : at + CHUNK;
+        /* Never cut a character in two. */
+        while (tok->kind == TOK_CHAR && end < len && (text[end] & 0xC0) == 0x80)
+            end++;
+        size_t got;
+        if (tok_encode(tok, chunk, &got, text + at, end - at, name, err) != 0) {
+            free(t->ids16);
+            free(t->ids32);
+            memset(t, 0, sizeof *t);
+            return -1;
+        }
+        for (size_t i = 0; i < got; i++)
+            tokens_set(t, out + i, chunk[i]);
+        out += got;
+        at = end;
+    }
     return 0;
 }
 
-static int encode_all(int32_t **ids, size_t *n, const Tokenizer *tok,
-                      const unsigned char *text, size_t len, const char *name,
-                      Error *err)
+/* dst = a new copy of src[from .. from + count). */
+static int tokens_slice(Tokens *dst, const Tokens *src, size_t from,
+                        size_t count, int32_t vocab_size, Error *err)
 {
-    *ids = mem_calloc(len, sizeof **ids, "token ids", err);
-    if (!*ids)
+    if (tokens_alloc(dst, count, vocab_size, err) != 0)
         return -1;
-    if (tok_encode(tok, *ids, n, text, len, name, err) != 0) {
-        free(*ids);
-        *ids = NULL;
-        return -1;
-    }
+    if (src->ids16)
+        memcpy(dst->ids16, src->ids16 + from, count * sizeof *dst->ids16);
+    else
+        memcpy(dst->ids32, src->ids32 + from, count * sizeof *dst->ids32);
     return 0;
+}
+
+static void stream_dataset(Dataset *ds, Tokens tokens, int context)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->tokens = tokens;
+    ds->context = context;
+    ds->n_examples = tokens.n > (size_t)context ? tokens.n - (size_t)context : 0;
 }
 
 int data_build(Dataset *ds, const Tokenizer *tok, const unsigned char *text,
@@ -154,15 +197,12 @@ int data_build(Dataset *ds, const Tokenizer *tok, const unsigned char *text,
         }
         return 0;
     }
-    int32_t *ids;
-    size_t n;
-    if (encode_all(&ids, &n, tok, text, len, name, err) != 0)
+    Tokens all;
+    if (encode_compact(&all, tok, text, len, name, err) != 0)
         return -1;
-    int rc = build_stream(ds, tok, ids, n, context, err);
-    free(ids);
-    if (rc != 0)
-        return -1;
+    stream_dataset(ds, all, context);
     if (ds->n_examples == 0) {
+        size_t n = all.n;
         data_free(ds);
         return err_set(err, "%s: %zu characters is too short for a context of %d "
                        "(need at least %d)", name, n, context, context + 1);
@@ -229,29 +269,32 @@ int data_build_split(Dataset *train, Dataset *val, const Tokenizer *tok,
         }
         return rc;
     }
-    int32_t *ids;
-    size_t n;
-    if (encode_all(&ids, &n, tok, text, len, name, err) != 0)
+    Tokens all;
+    if (encode_compact(&all, tok, text, len, name, err) != 0)
         return -1;
+    size_t n = all.n;
     size_t n_val = (size_t)(val_frac * (double)n);
     size_t n_train = n - n_val;
     size_t need = (size_t)context + 1;
     if (n_val < need || n_train < need) {
-        free(ids);
+        free(all.ids16);
+        free(all.ids32);
         return err_set(err, "%s: %zu characters is too little for --val-frac %g "
                        "with a context of %d: training would get %zu and "
                        "validation %zu characters, and each needs at least %zu",
                        name, n, val_frac, context, n_train, n_val, need);
     }
-    int rc = build_stream(train, tok, ids, n_train, context, err);
-    if (rc == 0)
-        rc = build_stream(val, tok, ids + n_train, n_val, context, err);
-    free(ids);
-    if (rc != 0) {
-        data_free(train);
-        data_free(val);
+    /* Validation gets a copy of the tail; training keeps the head in place. */
+    Tokens tail;
+    if (tokens_slice(&tail, &all, n_train, n_val, tok->vocab_size, err) != 0) {
+        free(all.ids16);
+        free(all.ids32);
+        return -1;
     }
-    return rc;
+    all.n = n_train;
+    stream_dataset(train, all, context);
+    stream_dataset(val, tail, context);
+    return 0;
 }
 
 int32_t data_example(const Dataset *ds, size_t k, int32_t *ctx)
