@@ -18,14 +18,16 @@ CFLAGS  += -fno-math-errno
 # -O2 in GCC 12 only vectorizes loops that need no runtime checks; elementwise
 # loops (tanh, AdamW) need an alias check and a remainder loop to vectorize.
 CFLAGS  += -fvect-cost-model=dynamic
-ifndef PORTABLE
+ifdef PORTABLE
+  VARIANT := portable
+else
   CFLAGS += -march=native
 endif
 
 ifdef ASAN
   CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
   LDFLAGS += -fsanitize=address,undefined
-  VARIANT := asan
+  VARIANT := $(VARIANT)asan
 endif
 ifdef NO_OMP
   VARIANT := $(VARIANT)noomp
@@ -53,7 +55,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit e2e asan demo clean FORCE
+.PHONY: all deps test unit e2e asan valgrind demo clean FORCE
 all: tinychar
 
 deps:
@@ -92,6 +94,11 @@ test: unit e2e
 asan:
 	$(MAKE) ASAN=1 test
 
+# valgrind cannot run AVX-512 code, so this checks the PORTABLE=1 build.
+valgrind:
+	@$(MAKE) --no-print-directory PORTABLE=1 build/portable/tinychar
+	@tests/valgrind.sh build/portable/tinychar
+
 demo:
 	@scripts/deps.sh demo
 	@$(MAKE) --no-print-directory tinychar
@@ -102,3 +109,24 @@ clean:
 	rm -rf build tinychar
 
 -include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)
+
+# ---- the independent PyTorch reference (tests/reference/) ------------------
+# ref_dump runs the C library on the reference cases; compare.py recomputes
+# them with PyTorch (Debian's python3-torch) and compares, or, without torch,
+# checks the committed fixture and says the live comparison was SKIPPED.
+# TINYCHAR_REQUIRE_TORCH=1 turns a missing torch into a failure (for CI).
+PYTHON ?= /usr/bin/python3
+
+$(BUILD)/tests/ref_dump: tests/ref_dump.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(OMPFLAGS) $(UTF8PROC_CFLAGS) \
+	  -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(UTF8PROC_LIBS) -lm
+
+.PHONY: reference reference-fixture
+reference: $(BUILD)/tinychar $(BUILD)/tests/ref_dump
+	@$(PYTHON) tests/reference/compare.py --tinychar $(BUILD)/tinychar \
+	  --ref-dump $(BUILD)/tests/ref_dump
+
+# Rewrites tests/reference/fixture.txt; run it only on purpose (needs torch).
+reference-fixture:
+	$(PYTHON) tests/reference/tinychar_ref.py --write-fixture tests/reference/fixture.txt
