@@ -64,7 +64,7 @@ deps:
 # ./tinychar is a copy of the current variant's binary, so `make NO_OMP=1`
 # and `make` each leave the right one in place.
 tinychar: $(BUILD)/tinychar FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.new && mv -f $@.new $@; }
 
 $(BUILD)/tinychar: $(APP_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(OMPFLAGS) $(LDFLAGS) -o $@ $^ $(UTF8PROC_LIBS) -lm

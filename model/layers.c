@@ -10,23 +10,6 @@
 #include <stddef.h>
 #include <string.h>
 
-/* sum_i a[i] b[i] with 8 independent partial sums. The partials let the
- * compiler use SIMD without reordering anything itself: the order of the
- * additions is fixed by this code, whatever the thread count. */
-static float dot(const float *a, const float *b, int n)
-{
-    float acc[8] = {0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++)
-            acc[k] += a[i + k] * b[i + k];
-    float tail = 0.0f;
-    for (; i < n; i++)
-        tail += a[i] * b[i];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
-           ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
-}
-
 /* y[i] += alpha * x[i] */
 static void axpy(float *y, float alpha, const float *x, int n)
 {
@@ -63,13 +46,14 @@ void linear_forward(float *y, const float *x, const float *w, const float *b,
 {
     if (n < 4) {
         /* A row or two (sampling): dot products straight from W beat
-         * packing it for a matrix product. Each thread owns whole rows. */
-#pragma omp parallel for schedule(static) if (n > 1)
+         * packing it for a matrix product. */
         for (int r = 0; r < n; r++) {
-            const float *xr = x + (size_t)r * in;
             float *yr = y + (size_t)r * out;
-            for (int o = 0; o < out; o++)
-                yr[o] = (b ? b[o] : 0.0f) + dot(xr, w + (size_t)o * in, in);
+            if (b)
+                memcpy(yr, b, (size_t)out * sizeof *yr);
+            else
+                memset(yr, 0, (size_t)out * sizeof *yr);
+            matvec_acc(yr, x + (size_t)r * in, w, in, out);
         }
         return;
     }

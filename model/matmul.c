@@ -139,6 +139,59 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
     }
 }
 
+/* Sum of the lanes of v, in lane order. */
+static float hsum(vf v)
+{
+    float s = 0.0f;
+    for (int l = 0; l < VW; l++)
+        s += v[l];
+    return s;
+}
+
+void matvec_acc(float *y, const float *x, const float *w, int in, int out)
+{
+    /* Four outputs at a time: four independent chains of vector FMAs hide
+     * the FMA latency that a single running sum would wait on. Every output
+     * sums lane l over i = l (mod VW), then the lanes in order, then the
+     * tail, whichever branch computes it. */
+    int o = 0;
+    for (; o + 4 <= out; o += 4) {
+        const float *w0 = w + (size_t)o * in, *w1 = w0 + in;
+        const float *w2 = w1 + in, *w3 = w2 + in;
+        vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        int i = 0;
+        for (; i + VW <= in; i += VW) {
+            vf xv = *(const vf *)(x + i);
+            a0 += xv * *(const vf *)(w0 + i);
+            a1 += xv * *(const vf *)(w1 + i);
+            a2 += xv * *(const vf *)(w2 + i);
+            a3 += xv * *(const vf *)(w3 + i);
+        }
+        float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+        for (; i < in; i++) {
+            s0 += x[i] * w0[i];
+            s1 += x[i] * w1[i];
+            s2 += x[i] * w2[i];
+            s3 += x[i] * w3[i];
+        }
+        y[o] += s0;
+        y[o + 1] += s1;
+        y[o + 2] += s2;
+        y[o + 3] += s3;
+    }
+    for (; o < out; o++) {
+        const float *w0 = w + (size_t)o * in;
+        vf a0 = {0};
+        int i = 0;
+        for (; i + VW <= in; i += VW)
+            a0 += *(const vf *)(x + i) * *(const vf *)(w0 + i);
+        float s0 = hsum(a0);
+        for (; i < in; i++)
+            s0 += x[i] * w0[i];
+        y[o] += s0;
+    }
+}
+
 void matmul_acc_ref(float *c, size_t ldc, const float *a, size_t a_row,
                     size_t a_col, const float *b, size_t b_row, size_t b_col,
                     int m, int n, int k)
