@@ -88,7 +88,7 @@ unit: $(TEST_BIN)
 e2e: tinychar
 	@tests/e2e.sh
 
-test: unit e2e
+test: unit e2e reference
 	@echo "== all tests passed ($(or $(VARIANT),default) build)"
 
 asan:

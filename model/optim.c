@@ -46,6 +46,17 @@ double optim_lr(const OptimConfig *c, uint64_t step, double progress)
     return c->min_lr + (c->lr - c->min_lr) * 0.5 * (1.0 + cos(M_PI * progress));
 }
 
+double optim_progress(const OptimConfig *cfg, uint64_t step,
+                      uint64_t steps_total, double elapsed, double time_budget)
+{
+    if (!steps_total)
+        return time_budget > 0 ? elapsed / time_budget : 1.0;
+    uint64_t w = cfg->warmup;
+    if (step <= w || steps_total <= w)
+        return 0.0;
+    return (double)(step - w) / (double)(steps_total - w);
+}
+
 double optim_grad_norm(const float *grads, size_t n)
 {
     /* Eight partial sums in double, combined in a fixed order: vectorizable

@@ -40,6 +40,11 @@ void optim_free(Optimizer *o);
  * where the caller measures p over the decay phase (steps or seconds). */
 double optim_lr(const OptimConfig *cfg, uint64_t step, double progress);
 
+/* Training progress p for optim_lr: over the steps after warmup when the run
+ * has steps_total steps, else the fraction of the time budget used. */
+double optim_progress(const OptimConfig *cfg, uint64_t step,
+                      uint64_t steps_total, double elapsed, double time_budget);
+
 /* Global L2 norm of the gradient, computed in double in a fixed order. */
 double optim_grad_norm(const float *grads, size_t n);
 

@@ -463,14 +463,8 @@ int train_main(int argc, char **argv)
         }
         /* The learning-rate schedule: warmup, then cosine decay over the
          * rest of the steps, or of the time budget. */
-        double progress;
-        uint64_t w = a.opt.warmup;
-        if (!st->steps_total)
-            progress = elapsed / st->time_budget;
-        else if (st->step <= w || st->steps_total <= w)
-            progress = 0.0;
-        else
-            progress = (double)(st->step - w) / (double)(st->steps_total - w);
+        double progress = optim_progress(&a.opt, st->step, st->steps_total,
+                                         elapsed, st->time_budget);
         double lr = optim_lr(&a.opt, st->step, progress);
 
         /* One training step. */
