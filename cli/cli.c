@@ -84,11 +84,12 @@ int cli_load_checkpoint(Loaded *ld, const char *path, Error *err)
         cli_loaded_free(ld);
         return err_set(err, "%s: checkpoint vocabulary: %s", path, terr.msg);
     }
-    if (ld->tok.has_boundary != (int)ld->ck.st.lines) {
+    int lines = (int)ld->ck.st.lines;
+    if (ld->tok.has_boundary != lines) {
         cli_loaded_free(ld);
         return err_set(err, "%s: checkpoint vocabulary %s a boundary token but "
-                       "its mode is %s", path, ld->ck.st.lines ? "lacks" : "has",
-                       ld->ck.st.lines ? "lines" : "stream");
+                       "its mode is %s", path, lines ? "lacks" : "has",
+                       lines ? "lines" : "stream");
     }
     if (model_init(&ld->model, &ld->ck.cfg, err) != 0) {
         cli_loaded_free(ld);

@@ -314,12 +314,20 @@ int ckpt_decode(Checkpoint *ck, const unsigned char *b, size_t len,
             goto fail;
         get_f32s(ck->m, p, n_params);
         p += 4 * n_params;
+        if (!all_finite(ck->m, n_params)) {
+            err_set(err, "%s: checkpoint optimizer state contains NaN or infinity", name);
+            goto fail;
+        }
     }
     if (n_moments >= 2) {
         ck->v = mem_calloc(n_params, sizeof(float), "optimizer state", err);
         if (!ck->v)
             goto fail;
         get_f32s(ck->v, p, n_params);
+        if (!all_finite(ck->v, n_params)) {
+            err_set(err, "%s: checkpoint optimizer state contains NaN or infinity", name);
+            goto fail;
+        }
     }
     return 0;
 fail:

@@ -79,6 +79,7 @@ typedef struct {
     Rng rng;
     int32_t *ctx, *targets;
     FILE *metrics;
+    int have_checkpoint;  /* a checkpoint of this run exists to fall back on */
 } Run;
 
 static void run_free(Run *r)
@@ -107,9 +108,31 @@ static void print_help(Opt *opts, int n)
     cli_print_options(opts, n);
 }
 
-/* Writes last.ckpt (and best.ckpt when `best`) from the current state. */
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+/* What the user still has when training must stop on a non-finite value. */
+static const char *kept(const Run *r)
+{
+    return r->have_checkpoint ? "The last good checkpoint is kept."
+                              : "No checkpoint was saved.";
+}
+
+/* Writes last.ckpt (and best.ckpt when `best`) from the current state, after
+ * making sure it holds no NaN or infinity: a diverged model is never saved. */
 static int save(Run *r, int best, Error *err)
 {
+    if (!all_finite(r->model.params, r->model.n_params) ||
+        !all_finite(r->opt.m, r->opt.n) ||
+        (r->opt.v && !all_finite(r->opt.v, r->opt.n)))
+        return err_set(err, "training diverged by step %llu: parameters or "
+                       "optimizer state became NaN or infinite; try a lower "
+                       "--lr. %s", (unsigned long long)r->st.step, kept(r));
     Checkpoint ck = {
         .cfg = r->model.cfg,
         .opt = r->opt.cfg,
@@ -134,6 +157,8 @@ static int save(Run *r, int best, Error *err)
         rc = file_write_atomic(path, buf, len, err);
     }
     free(buf);
+    if (rc == 0)
+        r->have_checkpoint = 1;
     return rc;
 }
 
@@ -428,11 +453,17 @@ int train_main(int argc, char **argv)
                 "a uniform guess over V = %d)\n", tl, vl, log((double)cfg.vocab),
                 cfg.vocab);
     }
-    if (st->steps_total && st->step >= st->steps_total) {
-        if (!a.quiet)
+    r.have_checkpoint = a.resume != NULL;
+    int finished = st->steps_total ? st->step >= st->steps_total
+                                   : st->elapsed >= st->time_budget;
+    if (finished) {
+        if (!a.quiet && st->steps_total)
             fprintf(stderr, "tinychar: already trained %llu of %llu steps\n",
                     (unsigned long long)st->step,
                     (unsigned long long)st->steps_total);
+        else if (!a.quiet)
+            fprintf(stderr, "tinychar: already trained %.0f of %.0f seconds\n",
+                    st->elapsed, st->time_budget);
         run_free(&r);
         return EXIT_OK;
     }
@@ -472,9 +503,9 @@ int train_main(int argc, char **argv)
         double loss = model_forward(&r.model, &r.acts, r.ctx, r.targets, B);
         if (!isfinite(loss)) {
             err_set(&err, "the loss became %s at step %llu with learning rate %.3g; "
-                    "training diverged, try a lower --lr (e.g. %.1g). The last "
-                    "good checkpoint in %s is kept.", isnan(loss) ? "NaN" : "infinite",
-                    (unsigned long long)st->step, lr, a.opt.lr / 10, r.out_dir);
+                    "training diverged, try a lower --lr (e.g. %.1g). %s",
+                    isnan(loss) ? "NaN" : "infinite", (unsigned long long)st->step,
+                    lr, a.opt.lr / 10, kept(&r));
             goto fail;
         }
         model_zero_grad(&r.model);
@@ -496,9 +527,8 @@ int train_main(int argc, char **argv)
         evaluate(&r, &tl, &vl);
         if (!isfinite(tl) || !isfinite(vl)) {
             err_set(&err, "the evaluation loss became non-finite at step %llu; "
-                    "training diverged, try a lower --lr. The last good "
-                    "checkpoint in %s is kept.", (unsigned long long)st->step,
-                    r.out_dir);
+                    "training diverged, try a lower --lr. %s",
+                    (unsigned long long)st->step, kept(&r));
             goto fail;
         }
         int best = vl < st->best_val;
