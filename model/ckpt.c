@@ -293,6 +293,23 @@ int ckpt_decode(Checkpoint *ck, const unsigned char *b, size_t len,
             return err_set(err, "%s: checkpoint holds an invalid training "
                            "setting (%g)", name, hyper[i]);
 
+    if (o->beta1 >= 1 || o->beta2 >= 1 || o->momentum >= 1)
+        return err_set(err, "%s: checkpoint optimizer betas/momentum must be "
+                       "below 1", name);
+    if (o->min_lr > o->lr)
+        return err_set(err, "%s: checkpoint min_lr %g is above lr %g", name,
+                       o->min_lr, o->lr);
+    if (s->steps_total == 0 && !(s->time_budget > 0))
+        return err_set(err, "%s: checkpoint has neither steps_total nor a "
+                       "time_budget", name);
+    if (s->steps_total && s->step > s->steps_total)
+        return err_set(err, "%s: checkpoint step %llu is beyond steps_total %llu",
+                       name, (unsigned long long)s->step,
+                       (unsigned long long)s->steps_total);
+    if (tokenizer == 1 && c.vocab != 256 + lines)
+        return err_set(err, "%s: checkpoint field 'vocab' is %d but a byte "
+                       "tokenizer has %d", name, c.vocab, 256 + lines);
+
     ck->n_params = n_params;
     ck->n_moments = n_moments;
     ck->vocab = mem_calloc((size_t)c.vocab, sizeof(int32_t), "vocabulary", err);

@@ -112,7 +112,9 @@ static inline float tanh_fast(float x)
     union { int32_t i; float f; } two_n = {.i = ((int32_t)n + 127) << 23};
     float e = p * two_n.f;
     float big = copysignf(1.0f - 2.0f / (e + 1.0f), x);
-    return ax < 0.625f ? small : big;
+    /* Written so that NaN (for which every comparison is false) takes the
+     * polynomial branch and stays NaN, rather than becoming +-1. */
+    return ax >= 0.625f ? big : small;
 }
 
 void tanh_forward(float *y, const float *x, long count)

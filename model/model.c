@@ -35,8 +35,9 @@ int model_config_check(const ModelConfig *c, Error *err)
     for (int i = 0; i < nt; i++) {
         size_t n = t[i].rows * t[i].cols;
         if (n >= (size_t)1 << 31)
-            return err_set(err, "tensor %s (%zu x %zu) is too large", t[i].name,
-                           t[i].rows, t[i].cols);
+            return err_set(err, "tensor %s (%zu x %zu floats, %zu bytes) is too "
+                           "large (at most 2^31 floats)", t[i].name, t[i].rows,
+                           t[i].cols, n * sizeof(float));
         total += n;
     }
     if (total >= (size_t)1 << 40)

@@ -398,7 +398,7 @@ START_TEST(test_from_real_model)
     rng_seed(&rng, 3);
     model_randomize(&m, &rng);
     int32_t vocab[7] = {-1, 'a', 'b', 'c', 'd', 'e', 'f'};
-    Checkpoint ck = {.cfg = cfg, .st = {.batch = 1, .eval_every = 1},
+    Checkpoint ck = {.cfg = cfg, .st = {.batch = 1, .eval_every = 1, .steps_total = 10},
                      .vocab = vocab, .n_params = m.n_params, .params = m.params};
     size_t len;
     unsigned char *buf = encode(&ck, &len);

@@ -369,6 +369,18 @@ START_TEST(test_tanh)
     float big[2] = {50.0f, -50.0f};
     tanh_forward(big, big, 2);
     ck_assert(big[0] == 1.0f && big[1] == -1.0f);
+    /* NaN stays NaN, so a diverged layer reaches the loss check. */
+    float nan_in[2] = {NAN, -NAN};
+    tanh_forward(nan_in, nan_in, 2);
+    ck_assert(isnan(nan_in[0]) && isnan(nan_in[1]));
+    /* Relative accuracy across the whole range, both branches included. */
+    for (int i = -4000; i <= 4000; i++) {
+        float x = (float)i / 400.0f, y;
+        tanh_forward(&y, &x, 1);
+        double want = tanh((double)x);
+        ck_assert_msg(fabs(y - want) <= 2e-7 * fabs(want) + 1e-30,
+                      "tanh(%g) = %.9g, want %.9g", x, y, want);
+    }
 
     float dx[TN];
     for (int i = 0; i < TN; i++)

@@ -105,7 +105,7 @@ int tok_prepare_text(unsigned char **out, size_t *out_len, TextNotes *notes,
         if (bad < len)
             return err_set(err,
                            "%s: invalid UTF-8 at line %zu, byte offset %zu "
-                           "(byte 0x%02X); use --tokenizer byte for non-UTF-8 files",
+                           "(byte 0x%02X)",
                            name, line_of(raw, bad), bad, raw[bad]);
     }
     size_t start = 0;

@@ -173,8 +173,12 @@ static int load_data(Run *r, const Checkpoint *resume, Error *err)
     unsigned char *text = NULL, *vtext = NULL;
     size_t len = 0, vlen = 0;
     int rc = -1;
-    if (cli_read_text(&text, &len, a->file, kind, normalize, a->quiet, err) != 0)
+    if (cli_read_text(&text, &len, a->file, kind, normalize, a->quiet, err) != 0) {
+        if (kind == TOK_CHAR && strstr(err->msg, "invalid UTF-8"))
+            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                     "; --tokenizer byte accepts any file");
         goto done;
+    }
     if (a->val_file && cli_read_text(&vtext, &vlen, a->val_file, kind, normalize,
                                      a->quiet, err) != 0)
         goto done;
@@ -195,11 +199,14 @@ static int load_data(Run *r, const Checkpoint *resume, Error *err)
             memcpy(all + len + 1, vtext, vlen);
             all_len = len + 1 + vlen;
         }
-        rc = tok_build(&r->tok, kind, lines, all, all_len, err);
+        Error terr;
+        rc = tok_build(&r->tok, kind, lines, all, all_len, &terr);
         if (all != text)
             free(all);
-        if (rc != 0)
+        if (rc != 0) {
+            err_set(err, "%s: %s", a->file, terr.msg);
             goto done;
+        }
         rc = -1;
     }
     if (vtext) {
@@ -286,8 +293,8 @@ int train_main(int argc, char **argv)
         {"--out", OPT_STRING, &a.out_dir, 0, 0, NULL, "DIR",
          "run directory (default runs/<file name>)", 0},
         {"--resume", OPT_STRING, &a.resume, 0, 0, NULL, "CKPT",
-         "continue the run saved in CKPT (same FILE)", 0},
-        {"--stop-at", OPT_U64, &a.stop_at, 0, 0, NULL, "STEP",
+         "continue the run saved in CKPT on FILE (the same file continues it exactly)", 0},
+        {"--stop-at", OPT_U64, &a.stop_at, 1, 0, NULL, "STEP",
          "save last.ckpt and stop after STEP, as Ctrl-C would", 0},
         {"--quiet", OPT_FLAG, &a.quiet, 0, 0, NULL, NULL,
          "print errors only", 0},
@@ -327,6 +334,11 @@ int train_main(int argc, char **argv)
     if (a.opt.min_lr > a.opt.lr)
         return cli_fail(EXIT_USAGE, "train: --min-lr %g is above --lr %g",
                         a.opt.min_lr, a.opt.lr);
+    if (cli_opt(opts, n_opts, "--stop-at")->seen && a.stop_at == 0)
+        return cli_fail(EXIT_USAGE, "train: --stop-at must be at least 1");
+    if (a.out_dir && strlen(a.out_dir) > 3000)
+        return cli_fail(EXIT_USAGE, "train: --out: path is too long (%zu bytes, "
+                        "at most 3000)", strlen(a.out_dir));
     if (a.resume) {
         /* What defines the run comes from the checkpoint. */
         const char *fixed[] = {"--mode", "--tokenizer", "--no-normalize",
@@ -376,6 +388,10 @@ int train_main(int argc, char **argv)
     ModelConfig cfg = a.cfg;
     cfg.vocab = r.tok.vocab_size;
     int B = a.resume ? (int)r.st.batch : a.batch;
+    if (model_config_check(&cfg, &err) != 0) {
+        code = EXIT_USAGE;
+        goto fail;
+    }
     if (model_init(&r.model, &cfg, &err) != 0 ||
         optim_init(&r.opt, &a.opt, r.model.n_params, &err) != 0 ||
         acts_init(&r.acts, &cfg, B, 1, &err) != 0)
