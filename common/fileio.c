@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,4 +149,27 @@ int file_mkdirs(const char *path, Error *err)
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return err_set(err, "'%s' exists and is not a directory", path);
     return 0;
+}
+
+int file_lock(const char *path, int *fd, Error *err)
+{
+    *fd = open(path, O_RDWR | O_CREAT, 0666);
+    if (*fd < 0)
+        return err_set(err, "cannot create lock file '%s': %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(*fd);
+        *fd = -1;
+        if (e == EWOULDBLOCK)
+            return err_set(err, "another tinychar is training into this directory "
+                           "(it holds '%s'); use another --out", path);
+        return err_set(err, "cannot lock '%s': %s", path, strerror(e));
+    }
+    return 0;
+}
+
+void file_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing the descriptor releases the flock */
 }

@@ -19,6 +19,13 @@ int file_read(const char *path, unsigned char **data, size_t *len, Error *err);
  * and path is untouched. */
 int file_write_atomic(const char *path, const void *data, size_t len, Error *err);
 
+/* Takes an exclusive lock on the file at path (created if missing) and keeps
+ * it until the process exits or file_unlock(*fd): the kernel drops it when
+ * the process dies, so a crash never leaves a stale lock. Fails at once,
+ * naming path, if another process holds it. */
+int file_lock(const char *path, int *fd, Error *err);
+void file_unlock(int fd);
+
 /* Creates directory path (and its parents) if missing, like `mkdir -p`. */
 int file_mkdirs(const char *path, Error *err);
 

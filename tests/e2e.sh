@@ -402,6 +402,9 @@ while [ ! -f "$C/last.ckpt" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
     sleep 0.1
     i=$((i + 1))
 done
+# While it runs, a second training into the same directory must refuse.
+check_exit "lock: a second training into the same --out refuses" 1 "another tinychar" \
+    train "$NAMES" --mode lines --hidden 8 --steps 5 --threads 1 --out "$C"
 kill -INT $pid 2>/dev/null
 i=0
 while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do

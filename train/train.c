@@ -79,6 +79,7 @@ typedef struct {
     Rng rng;
     int32_t *ctx, *targets;
     FILE *metrics;
+    int lock_fd;          /* holds DIR/lock while training, -1 if none */
     int have_checkpoint;  /* a checkpoint of this run exists to fall back on */
 } Run;
 
@@ -94,6 +95,7 @@ static void run_free(Run *r)
     free(r->targets);
     if (r->metrics)
         fclose(r->metrics);
+    file_unlock(r->lock_fd);
 }
 
 static void print_help(Opt *opts, int n)
@@ -354,7 +356,7 @@ int train_main(int argc, char **argv)
     }
     cli_set_threads(a.threads);
 
-    Run r = {.args = &a};
+    Run r = {.args = &a, .lock_fd = -1};
     Loaded resumed = {0};
     int code = EXIT_RUNTIME;
     if (a.resume) {
@@ -437,6 +439,12 @@ int train_main(int argc, char **argv)
         snprintf(r.out_dir, sizeof r.out_dir, "runs/%.*s", (int)(stem ? stem : strlen(base)), base);
     }
     if (file_mkdirs(r.out_dir, &err) != 0)
+        goto fail;
+    /* One training per run directory: a second one would interleave its
+     * checkpoints and metrics with ours. */
+    char lock_path[4200];
+    snprintf(lock_path, sizeof lock_path, "%s/lock", r.out_dir);
+    if (file_lock(lock_path, &r.lock_fd, &err) != 0)
         goto fail;
     char metrics_path[4200];
     snprintf(metrics_path, sizeof metrics_path, "%s/metrics.csv", r.out_dir);
