@@ -244,7 +244,7 @@ check_exit "hostile: file shorter than the context" 1 "context" train "$T/short.
 check_exit "hostile: only newlines, lines mode" 1 "no characters" train "$T/newlines.txt" --mode lines --out "$T/r"
 check_exit "hostile: --val-frac 0.9, 2 lines" 1 "--val-frac" train "$T/twolines.txt" --mode lines --val-frac 0.9 --out "$T/r"
 check_exit "hostile: --val-frac 0.9, 38 characters" 1 "--val-frac" train "$T/crlf.txt" --val-frac 0.9 --out "$T/r"
-check_exit "hostile: --batch 1000000 --hidden 65536" 1 "bytes" train "$NAMES" --batch 1000000 --hidden 65536 --out "$T/r"
+check_exit "hostile: --batch 1000000 --hidden 65536" 1 "bytes" train "$NAMES" --batch 1000000 --hidden 65536 --layers 1 --out "$T/r"
 check_exit "hostile: tensor too large (a flag problem: usage error, with the bytes)" 2 "bytes" train "$NAMES" --context 1024 --embed 4096 --hidden 65536 --out "$T/r"
 check_exit "hostile: --out is a file" 1 "not a directory" train "$NAMES" --out "$T/empty.txt"
 check_exit "hostile: prompt with invalid UTF-8" 2 "byte offset 2" sample "$CK" --prompt "$(printf 'ab\377')"

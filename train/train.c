@@ -242,8 +242,8 @@ int train_main(int argc, char **argv)
 {
     Args a = {
         .mode = 0, .tokenizer = TOK_CHAR, .val_frac = 0.1,
-        .cfg = {.context = 8, .embed = 24, .hidden = 512, .layers = 1},
-        .opt = {.lr = 3e-3, .warmup = 100, .weight_decay = 0.01, .clip = 1.0,
+        .cfg = {.context = 8, .embed = 24, .hidden = 256, .layers = 2},
+        .opt = {.lr = 3e-3, .warmup = 100, .weight_decay = 0.1, .clip = 1.0,
                 .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .momentum = 0.9},
         .batch = 256, .eval_every = 500, .steps = 5000, .seed = 1337,
     };
@@ -263,9 +263,9 @@ int train_main(int argc, char **argv)
         {"--embed", OPT_INT, &a.cfg.embed, 1, MODEL_MAX_EMBED, NULL, "E",
          "embedding size per character (default 24)", 0},
         {"--hidden", OPT_INT, &a.cfg.hidden, 1, MODEL_MAX_HIDDEN, NULL, "H",
-         "units per hidden layer (default 512)", 0},
+         "units per hidden layer (default 256)", 0},
         {"--layers", OPT_INT, &a.cfg.layers, 1, MODEL_MAX_LAYERS, NULL, "L",
-         "hidden layers (default 1)", 0},
+         "hidden layers (default 2)", 0},
         {"--optimizer", OPT_CHOICE, &a.optimizer, 0, 0, "adamw|sgd", "NAME",
          "adamw (default) or sgd (with momentum)", 0},
         {"--lr", OPT_DOUBLE, &a.opt.lr, 1e-9, 1e6, NULL, "RATE",
@@ -275,7 +275,7 @@ int train_main(int argc, char **argv)
         {"--warmup", OPT_U64, &a.opt.warmup, 0, 0, NULL, "N",
          "steps of linear learning-rate warmup (default 100)", 0},
         {"--weight-decay", OPT_DOUBLE, &a.opt.weight_decay, 0, 10, NULL, "WD",
-         "weight decay on weight matrices (default 0.01)", 0},
+         "weight decay on weight matrices (default 0.1)", 0},
         {"--clip", OPT_DOUBLE, &a.opt.clip, 0, 1e6, NULL, "NORM",
          "clip the global gradient norm to NORM, 0 = off (default 1)", 0},
         {"--momentum", OPT_DOUBLE, &a.opt.momentum, 0, 0.999999, NULL, "MU",
