@@ -130,3 +130,25 @@ reference: $(BUILD)/tinychar $(BUILD)/tests/ref_dump
 # Rewrites tests/reference/fixture.txt; run it only on purpose (needs torch).
 reference-fixture:
 	$(PYTHON) tests/reference/tinychar_ref.py --write-fixture tests/reference/fixture.txt
+
+# ---- make bench (bench/): speed, not correctness --------------------------
+# Prints one table: training examples/s at 1 and 2 threads, GFLOP/s against
+# the measured FMA peak, generation and tokenizing speed, peak RSS, and the
+# same model in PyTorch when $(PYTHON) has torch. BENCH_QUICK=1: one short
+# repeat (under 2 minutes) instead of five (under 10); BENCH_REPEATS=N.
+# peak.c is always built with -march=native: it measures the machine, not the build.
+$(BUILD)/bench/peak.o: bench/peak.c bench/peak.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -march=native -c -o $@ $<
+
+$(BUILD)/bench/bench: bench/bench.c bench/peak.h $(BUILD)/bench/peak.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(OMPFLAGS) $(UTF8PROC_CFLAGS) -pthread \
+	  -o $@ $< $(BUILD)/bench/peak.o $(LIB_OBJ) $(LDFLAGS) $(UTF8PROC_LIBS) -lm
+
+.PHONY: bench
+bench: $(BUILD)/bench/bench
+	@scripts/deps.sh bench || echo "tinychar: bench: PyTorch with OpenBLAS missing; its columns will say why"
+	@$(BUILD)/bench/bench $(if $(BENCH_QUICK),--quick) \
+	  $(if $(BENCH_REPEATS),--repeats $(BENCH_REPEATS)) \
+	  --python $(PYTHON) --torch-script bench/torch_bench.py

@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh - make sure the Debian packages tinychar needs are installed.
-# Usage: scripts/deps.sh build|test|demo|ci
+# Usage: scripts/deps.sh build|test|demo|ci|bench
 # Installs what is missing with apt-get when run as root; otherwise prints the
 # exact command to run and fails, so the build stops with a clear sentence.
 set -u
@@ -15,7 +15,11 @@ case "${1:-build}" in
   demo|ci) [ -r /usr/share/dict/words ] || need="$need wamerican" ;;
 esac
 case "${1:-build}" in
-  ci) /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need="$need python3-torch" ;;
+  ci|bench) /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need="$need python3-torch" ;;
+esac
+# PyTorch at its best for the benchmark: OpenBLAS rather than the reference BLAS.
+case "${1:-build}" in
+  bench) [ -e /usr/lib/x86_64-linux-gnu/libopenblas.so.0 ] || need="$need libopenblas0-pthread" ;;
 esac
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

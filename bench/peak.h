@@ -1,0 +1,18 @@
+/* peak.h - this machine's measured FP32 peak: how many GFLOP/s a loop of
+ * independent vector FMAs reaches on 1, 2, ... threads. The yardstick the
+ * benchmark divides its matrix-product GFLOP/s by; not a model kernel. */
+#ifndef TINYCHAR_BENCH_PEAK_H
+#define TINYCHAR_BENCH_PEAK_H
+
+/* Floats per vector the FMA loop uses (16: 64-byte vectors). */
+#define PEAK_LANES 16
+
+/* GFLOP/s of `threads` threads each running the FMA loop for about
+ * `seconds`; the best of `trials` runs, since on a shared machine anything
+ * but the best measures the other load. Returns 0 if a thread cannot start. */
+double peak_gflops(int threads, double seconds, int trials);
+
+/* The instruction set the FMA loop was compiled for, e.g. "AVX-512". */
+const char *peak_isa(void);
+
+#endif
