@@ -254,7 +254,7 @@ def live_eval(rep, ref, tinychar, work):
         run_dir = os.path.join(work, "run-" + mode)
         run_cmd([tinychar, "train", os.path.join(work, "train.txt"), "--mode", mode,
                  "--context", "3", "--embed", "4", "--hidden", "12", "--layers", "2",
-                 "--steps", "30", "--eval-every", "30", "--batch", "16", "--lr", "0.02",
+                 "--steps", "400", "--eval-every", "400", "--batch", "16", "--lr", "0.02",
                  "--warmup", "3", "--seed", "5", "--threads", "1", "--out", run_dir,
                  "--quiet"])
         ckpt = os.path.join(run_dir, "last.ckpt")
@@ -271,6 +271,23 @@ def live_eval(rep, ref, tinychar, work):
               "over %d/%d characters: relative error %s"
               % (mode, ck["vocab"], ck["step"], got["loss_nats"], want,
                  got["characters"], n, cell(err, TOL["eval"]).strip()))
+        # Greedy sampling (temperature 0) is a pure function of the weights:
+        # the reference's argmax chain must give the same text, character
+        # for character, with and without a prompt.
+        for prompt in ("", "ba"):
+            got_text = run_cmd([tinychar, "sample", ckpt, "--temperature", "0",
+                                "--num", "1", "--length", "40", "--prompt", prompt,
+                                "--quiet"] if prompt else
+                               [tinychar, "sample", ckpt, "--temperature", "0",
+                                "--num", "1", "--length", "40", "--quiet"])
+            got_text = got_text[:-1] if got_text.endswith("\n") else got_text
+            want_text = ref.greedy_sample(ck, prompt, 40)
+            if got_text != want_text:
+                rep.failures.append("greedy sample, %s mode, prompt %r: tinychar %r, "
+                                    "reference %r" % (mode, prompt, got_text, want_text))
+            print("== greedy sample, %s mode, prompt %r: %s (%r)"
+                  % (mode, prompt, "same as the reference" if got_text == want_text
+                     else "DIFFERENT", got_text))
 
 
 # ---- the fixture check -------------------------------------------------------

@@ -226,6 +226,33 @@ def mean_loss(ck, path):
         return F.cross_entropy(logits, torch.tensor(tgts, dtype=torch.long)).item(), len(tgts)
 
 
+def greedy_sample(ck, prompt, length):
+    """What `tinychar sample --temperature 0` must print for one sample: the
+    prompt, then the most likely next character again and again. Stream
+    models start from a context of newlines (or of token 0 without a newline
+    in the vocabulary) and print `length` characters; lines models start
+    from boundary tokens and stop at the boundary token or after `length`."""
+    T = ck["context"]
+    vocab = ck["vocab_ids"]
+    id_of = {cp: i for i, cp in enumerate(vocab) if cp >= 0}
+    if ck["mode"] == 0:
+        pad = id_of.get(ord("\n"), 0)
+    else:
+        pad = 0
+    ctx = [pad] * T + [id_of[ord(ch)] for ch in prompt]
+    out = prompt
+    model = TinyChar(ck)
+    with torch.no_grad():
+        for _ in range(length):
+            logits = model(torch.tensor([ctx[-T:]], dtype=torch.long))[0]
+            nxt = int(torch.argmax(logits))  # the first maximum, like tinychar
+            if ck["mode"] == 1 and nxt == 0:
+                break
+            out += chr(vocab[nxt])
+            ctx.append(nxt)
+    return out
+
+
 # ---- the fixture --------------------------------------------------------------
 
 FIXTURE_SEED = 20240601
