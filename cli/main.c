@@ -8,6 +8,7 @@ int train_main(int argc, char **argv);
 int sample_main(int argc, char **argv);
 int eval_main(int argc, char **argv);
 int info_main(int argc, char **argv);
+int plot_main(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -19,7 +20,8 @@ static void usage(FILE *f)
             "  train FILE      train a model on a text file\n"
             "  sample CKPT     generate text from a checkpoint\n"
             "  eval CKPT FILE  loss of a checkpoint on a text file\n"
-            "  info CKPT       describe a checkpoint\n\n"
+            "  info CKPT       describe a checkpoint\n"
+            "  plot RUN_DIR    draw loss.svg and embedding.svg of a training run\n\n"
             "Run 'tinychar COMMAND --help' for a command's options.\n");
 }
 
@@ -47,5 +49,7 @@ int main(int argc, char **argv)
         return eval_main(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return info_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return plot_main(argc - 1, argv + 1);
     return cli_fail(EXIT_USAGE, "unknown command '%s' (see 'tinychar --help')", cmd);
 }

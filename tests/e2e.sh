@@ -144,7 +144,7 @@ check_exit "usage: sample empty --prompt" 2 "--prompt" sample "$T/x.ckpt" --prom
 check_exit "usage: eval unknown option" 2 "--bogus" eval a.ckpt b.txt --bogus
 
 # --- 3. --help and --version exit 0 everywhere --------------------------------
-for cmd in "" train sample eval info; do
+for cmd in "" train sample eval info plot; do
     for flag in --help --version; do
         name="$flag ${cmd:-(top level)}"
         tc $cmd $flag
@@ -522,6 +522,43 @@ if ok_run "byte tokenizer: train" train "$T/multibyte.txt" --tokenizer byte --hi
         fi
     done
 fi
+
+# --- 10. plots: training draws loss.svg, `plot` draws both, valid XML ------
+# tests/check_svg.py parses each SVG with Python's xml.etree and counts its
+# points: one per evaluation (loss), one per vocabulary entry (embedding).
+P=$T/plot
+if ok_run "plot: train" train "$NAMES" --mode lines --hidden 32 --steps 60 --eval-every 20 \
+        --threads 1 --out "$P" --quiet; then
+    rows=$(($(wc -l <"$P/metrics.csv") - 1))
+    if "$PY" tests/check_svg.py loss "$P/loss.svg" "$rows" 2>"$T/svg.err"; then
+        pass "plot: training draws loss.svg ($rows evaluations, valid XML)"
+    else
+        fail "plot: training draws loss.svg" "$(tail -n 1 "$T/svg.err")"
+    fi
+    rm -f "$P/loss.svg"
+    if ok_run "plot: plot RUN_DIR" plot "$P" && ok_run "plot: info" info "$P/best.ckpt" --json; then
+        v=$(json_get "$T/out" "j['vocab']")
+        if ! "$PY" tests/check_svg.py loss "$P/loss.svg" "$rows" 2>"$T/svg.err" ||
+                ! "$PY" tests/check_svg.py embedding "$P/embedding.svg" "$v" 2>"$T/svg.err"; then
+            fail "plot: plot RUN_DIR" "$(tail -n 1 "$T/svg.err")"
+        else
+            pass "plot: loss.svg and embedding.svg ($v points) are valid XML"
+        fi
+    fi
+fi
+# A plot that cannot be written is reported once and training goes on.
+mkdir -p "$T/plotfail/loss.svg"
+if ok_run "plot: unwritable loss.svg" train "$NAMES" --mode lines --hidden 16 --steps 30 \
+        --eval-every 10 --threads 1 --out "$T/plotfail" --quiet; then
+    if [ "$(grep -c 'loss.svg' "$T/err")" -eq 1 ] && [ -f "$T/plotfail/last.ckpt" ]; then
+        pass "plot: unwritable loss.svg is reported once, training finishes"
+    else
+        fail "plot: unwritable loss.svg" "want one warning: $(cat "$T/err" | head -c 300)"
+    fi
+fi
+check_exit "plot: no RUN_DIR" 2 "run directory" plot
+check_exit "plot: not a run directory" 1 "metrics.csv" plot "$T/adir"
+check_exit "plot: bad --checkpoint" 1 "nope.ckpt" plot "$P" --checkpoint "$T/nope.ckpt"
 
 elapsed=$(($(date +%s) - start))
 echo "e2e: $n_pass passed, $n_fail failed in ${elapsed}s"

@@ -17,6 +17,7 @@
 #include "../model/ckpt.h"
 #include "../model/model.h"
 #include "../model/optim.h"
+#include "../plot/plot_main.h"
 #include "evaluate.h"
 
 /* Examples used for each periodic train/val loss estimate. */
@@ -501,6 +502,7 @@ int train_main(int argc, char **argv)
     double elapsed_before = st->elapsed;
     double t_window = t_start;
     uint64_t step_window = st->step;
+    int plot_warned = 0;
     for (;;) {
         double elapsed = elapsed_before + (now_seconds() - t_start);
         if (interrupted || (a.stop_at && st->step >= a.stop_at)) {
@@ -569,6 +571,7 @@ int train_main(int argc, char **argv)
             err_set(&err, "cannot write '%s'", metrics_path);
             goto fail;
         }
+        plot_refresh_loss(r.out_dir, &plot_warned);
         double t_now = now_seconds();
         double rate = (double)(st->step - step_window) * B / (t_now - t_window);
         double eta = st->steps_total
