@@ -46,11 +46,12 @@ CHECK_LIBS      = $(shell pkg-config --libs check)
 LIB_SRC := common/error.c common/rng.c common/mem.c common/crc32.c \
            common/fileio.c common/flags.c tokenizer/tokenizer.c data/data.c \
            model/matmul.c model/layers.c model/model.c model/optim.c model/ckpt.c \
-           sample/sampler.c train/evaluate.c plot/svg.c plot/pca.c plot/plot.c
+           sample/sampler.c train/evaluate.c plot/svg.c plot/pca.c plot/plot.c \
+           model/gradcheck.c
 APP_SRC := cli/cli.c cli/main.c train/train.c train/eval.c sample/sample.c \
-           sample/info.c plot/plot_main.c
+           sample/info.c plot/plot_main.c train/gradcheck_main.c
 TESTS   := test_common test_tokenizer test_data test_model test_ckpt test_sampler \
-           test_plot
+           test_plot test_gradcheck
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)

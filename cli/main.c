@@ -9,6 +9,7 @@ int sample_main(int argc, char **argv);
 int eval_main(int argc, char **argv);
 int info_main(int argc, char **argv);
 int plot_main(int argc, char **argv);
+int gradcheck_main(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -21,7 +22,8 @@ static void usage(FILE *f)
             "  sample CKPT     generate text from a checkpoint\n"
             "  eval CKPT FILE  loss of a checkpoint on a text file\n"
             "  info CKPT       describe a checkpoint\n"
-            "  plot RUN_DIR    draw loss.svg and embedding.svg of a training run\n\n"
+            "  plot RUN_DIR    draw loss.svg and embedding.svg of a training run\n"
+            "  gradcheck       check backpropagation against finite differences\n\n"
             "Run 'tinychar COMMAND --help' for a command's options.\n");
 }
 
@@ -51,5 +53,7 @@ int main(int argc, char **argv)
         return info_main(argc - 1, argv + 1);
     if (strcmp(cmd, "plot") == 0)
         return plot_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "gradcheck") == 0)
+        return gradcheck_main(argc - 1, argv + 1);
     return cli_fail(EXIT_USAGE, "unknown command '%s' (see 'tinychar --help')", cmd);
 }

@@ -144,7 +144,7 @@ check_exit "usage: sample empty --prompt" 2 "--prompt" sample "$T/x.ckpt" --prom
 check_exit "usage: eval unknown option" 2 "--bogus" eval a.ckpt b.txt --bogus
 
 # --- 3. --help and --version exit 0 everywhere --------------------------------
-for cmd in "" train sample eval info plot; do
+for cmd in "" train sample eval info plot gradcheck; do
     for flag in --help --version; do
         name="$flag ${cmd:-(top level)}"
         tc $cmd $flag
@@ -559,6 +559,24 @@ fi
 check_exit "plot: no RUN_DIR" 2 "run directory" plot
 check_exit "plot: not a run directory" 1 "metrics.csv" plot "$T/adir"
 check_exit "plot: bad --checkpoint" 1 "nope.ckpt" plot "$P" --checkpoint "$T/nope.ckpt"
+
+# --- 11. gradcheck: backprop against finite differences, as a user runs it --
+gc_check() { # gc_check NAME TENSORS ARGS...: all TENSORS rows pass, exit 0
+    name=$1 want=$2
+    shift 2
+    if ok_run "$name" gradcheck "$@"; then
+        got=$(grep -c ' pass$' "$T/out")
+        if [ "$got" -eq "$want" ] && grep -q "^all $want tensors pass" "$T/out"; then
+            pass "$name ($want tensors pass)"
+        else
+            fail "$name" "$got of $want tensors pass: $(tail -n 3 "$T/out")"
+        fi
+    fi
+}
+gc_check "gradcheck: default small model" 7
+gc_check "gradcheck: 1 layer, other sizes" 5 --context 4 --embed 3 --hidden 6 --layers 1 --vocab 5 --seed 2
+check_exit "gradcheck: --vocab 1" 2 "--vocab" gradcheck --vocab 1
+check_exit "gradcheck: positional argument" 2 "unexpected" gradcheck extra
 
 elapsed=$(($(date +%s) - start))
 echo "e2e: $n_pass passed, $n_fail failed in ${elapsed}s"
