@@ -161,3 +161,32 @@ bench: $(BUILD)/bench/bench
 .PHONY: robustness
 robustness: tinychar
 	@tests/robustness.sh
+
+# ---- make install / uninstall ---------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=/staging/root]: the binary goes
+# to $(DESTDIR)$(PREFIX)/bin, the man page to $(DESTDIR)$(PREFIX)/share/man/man1.
+# `make install-check` installs into a temporary DESTDIR, runs what it
+# installed, uninstalls, and checks both files are gone.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+INSTALL ?= install
+
+.PHONY: install uninstall install-check
+install: tinychar
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1"
+	$(INSTALL) -m 755 tinychar "$(DESTDIR)$(BINDIR)/tinychar"
+	$(INSTALL) -m 644 tinychar.1 "$(DESTDIR)$(MANDIR)/man1/tinychar.1"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/tinychar" "$(DESTDIR)$(MANDIR)/man1/tinychar.1"
+
+install-check: tinychar
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	  $(MAKE) --no-print-directory -s install DESTDIR="$$d" PREFIX=/usr && \
+	  "$$d/usr/bin/tinychar" --version >/dev/null && \
+	  { ! command -v man >/dev/null || man -l "$$d/usr/share/man/man1/tinychar.1" >/dev/null; } && \
+	  $(MAKE) --no-print-directory -s uninstall DESTDIR="$$d" PREFIX=/usr && \
+	  test ! -e "$$d/usr/bin/tinychar" && \
+	  test ! -e "$$d/usr/share/man/man1/tinychar.1" && \
+	  echo "install-check: install and uninstall under DESTDIR work"

@@ -578,6 +578,13 @@ gc_check "gradcheck: 1 layer, other sizes" 5 --context 4 --embed 3 --hidden 6 --
 check_exit "gradcheck: --vocab 1" 2 "--vocab" gradcheck --vocab 1
 check_exit "gradcheck: positional argument" 2 "unexpected" gradcheck extra
 
+# --- 12. the man page documents every command and flag of --help -----------
+if "$PY" tests/check_manpage.py "$BIN" tinychar.1 >"$T/out" 2>"$T/err"; then
+    pass "man page: $(sed 's/^check_manpage: //' "$T/out")"
+else
+    fail "man page and --help disagree" "$(tr '\n' ';' <"$T/err" | cut -c 1-400)"
+fi
+
 elapsed=$(($(date +%s) - start))
 echo "e2e: $n_pass passed, $n_fail failed in ${elapsed}s"
 [ "$n_fail" -eq 0 ]
