@@ -339,16 +339,28 @@ check_exit "resume without the run's --val-file" 2 "--val-file" train "$NAMES" \
 det() { # det NAME FILE ARGS... : trains with --threads 1, 2 and 3
     name=$1 file=$2
     shift 2
-    for th in 1 2 3; do
+    for th in 1 2 3 4; do
         ok_run "$name" train "$file" "$@" --hidden 64 --steps 200 --eval-every 100 \
             --threads $th --out "$T/$name-$th" --quiet || return
     done
-    if ! cmp -s "$T/$name-1/last.ckpt" "$T/$name-2/last.ckpt"; then
-        fail "$name" "--threads 1 and 2 give different last.ckpt"
-    elif ! cmp -s "$T/$name-1/last.ckpt" "$T/$name-3/last.ckpt"; then
-        fail "$name" "--threads 1 and 3 give different last.ckpt"
-    else
-        pass "$name"
+    for th in 2 3 4; do
+        if ! cmp -s "$T/$name-1/last.ckpt" "$T/$name-$th/last.ckpt"; then
+            fail "$name" "--threads 1 and $th give different last.ckpt"
+            return
+        fi
+    done
+    pass "$name"
+    # The serial build (make NO_OMP=1) must agree with the OpenMP one:
+    # `make NO_OMP=1 test` builds both and names the other in TINYCHAR_OTHER.
+    if [ -n "${TINYCHAR_OTHER:-}" ]; then
+        if ! timeout 300 "$TINYCHAR_OTHER" train "$file" "$@" --hidden 64 --steps 200 \
+                --eval-every 100 --out "$T/$name-other" --quiet 2>"$T/err"; then
+            fail "$name: $TINYCHAR_OTHER" "exit $?: $(err_tail)"
+        elif cmp -s "$T/$name-1/last.ckpt" "$T/$name-other/last.ckpt"; then
+            pass "$name: same checkpoint from $TINYCHAR_OTHER"
+        else
+            fail "$name: $TINYCHAR_OTHER" "gives a different last.ckpt"
+        fi
     fi
 }
 # --clip 0.1 makes clipping act at every step, so the gradient norm counts too.
@@ -389,6 +401,8 @@ resume_check "resume: lines, adamw, --val-file" 100 "$SPLIT/train.txt" --mode li
     --val-file "$SPLIT/val.txt"
 resume_check "resume: stream, sgd, stop between evals" 130 "$SHAKES" --optimizer sgd --lr 0.05
 resume_check "resume: across the warmup boundary" 100 "$NAMES" --mode lines --warmup 150
+resume_check "resume: lines, sgd" 100 "$NAMES" --mode lines --optimizer sgd --lr 0.05
+resume_check "resume: stream, adamw" 100 "$SHAKES"
 
 # --- 6. Ctrl-C saves last.ckpt, exits 130, and the run resumes -------------
 C=$T/ctrlc
@@ -435,6 +449,39 @@ else
             pass "Ctrl-C: --resume continues"
         else
             fail "Ctrl-C: --resume continues" "at step $now after resuming from $at to $((at + 20))"
+        fi
+    fi
+fi
+
+# Ctrl-C at whatever step the signal lands on, then resume to the end, must
+# give the checkpoint of an uninterrupted run: the interrupted run saves
+# exactly at a step boundary, with the sampler's RNG state.
+C2=$T/ctrlc2
+"$BIN" train "$NAMES" --mode lines --hidden 64 --steps 400 --eval-every 10 --threads 1 \
+    --out "$C2" --quiet 2>"$T/ctrlc2.err" &
+pid=$!
+bg_pid=$pid
+i=0
+while [ ! -f "$C2/last.ckpt" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+    sleep 0.05
+    i=$((i + 1))
+done
+kill -INT $pid 2>/dev/null
+wait $pid
+crc=$?
+bg_pid=
+name="Ctrl-C then resume equals an uninterrupted run"
+if [ $crc -ne 130 ]; then
+    fail "$name" "exit $crc, want 130 (the run may have finished before the signal)"
+elif ok_run "$name" info "$C2/last.ckpt" --json; then
+    at=$(json_get "$T/out" "j['steps']")
+    if ok_run "$name" train "$NAMES" --resume "$C2/last.ckpt" --threads 2 --quiet &&
+            ok_run "$name" train "$NAMES" --mode lines --hidden 64 --steps 400 \
+                --eval-every 10 --threads 1 --out "$C2-straight" --quiet; then
+        if cmp -s "$C2/last.ckpt" "$C2-straight/last.ckpt"; then
+            pass "$name (interrupted at step $at of 400)"
+        else
+            fail "$name" "interrupted at step $at: last.ckpt differs"
         fi
     fi
 fi
