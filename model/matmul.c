@@ -1,11 +1,15 @@
 /* matmul.c - a packed, register-blocked matrix product in the style of BLIS:
- * for each block of KC steps of the sum and each panel of NR columns of B,
- * copy the panel into a contiguous buffer (zero-padded), then for each block
- * of MR rows of A copy those too, and run a micro-kernel that keeps an
- * MR x NR tile of C in vector registers. GCC vector extensions let the
- * compiler pick AVX-512, AVX2 or SSE for the tile without intrinsics. */
+ * for each block of NC columns and KC steps of the sum, the threads together
+ * copy B's block into one shared buffer of contiguous (KC, NR) panels
+ * (zero-padded), then each thread copies MC of its rows of A into (KC, MR)
+ * panels and runs a micro-kernel that keeps an MR x NR tile of C in vector
+ * registers. The B panel a micro-kernel reads stays in L1 while it sweeps
+ * the rows of the A block (in L2), so neither operand is re-read from
+ * memory. GCC vector extensions let the compiler pick AVX-512, AVX2 or SSE
+ * for the tile without intrinsics. */
 #include "matmul.h"
 
+#include <assert.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -13,23 +17,38 @@
 
 #if defined(__AVX512F__)
 #define VW 16            /* floats per vector register */
-#else
+#elif defined(__AVX__)
 #define VW 8
+#else
+#define VW 4             /* SSE2: 16 registers hold the 12 accumulators */
 #endif
 #define MR 6             /* rows of the register tile */
 #define NR (2 * VW)      /* columns of the register tile: two vectors */
-#define KC 128           /* steps of the sum per packed block */
-#define NC (8 * NR)      /* columns of B packed at once (a multiple of NR) */
+#define KC 256           /* steps of the sum per packed block */
+#define MC 144           /* rows of A packed at once by a thread (MR multiple) */
+#define NC 1024          /* columns of B packed at once, shared (NR multiple) */
+/* Below this many multiply-adds a product runs on the calling thread: the
+ * start and barriers of a parallel region would cost more than they save. */
+#define PARALLEL_MIN_MACS (1L << 20)
 
 /* aligned(4): loads and stores through this type may be unaligned. */
 typedef float vf __attribute__((vector_size(VW * sizeof(float)), aligned(4)));
 
-/* ct (MR, NR) = sum over p < kc of ap[p] (MR values) times bp[p] (NR values).
- * The tile starts from zero, so every element is its sum over p in order.
- * Twelve named accumulators (MR rows x 2 vectors) stay in registers; an array
- * indexed in a loop would be kept in memory by the compiler at -O2. */
-static void micro_kernel(float ct[MR][NR], const float *ap, const float *bp, int kc)
+/* C tile (mr, nr) at c (row stride ldc) += sum over p < kc of ap[p] (MR
+ * values) times bp[p] (NR values). The tile sum starts from zero and runs
+ * in increasing p, then is added to C once, so every element gets its block
+ * sum in an order that depends only on the sizes. Twelve named accumulators
+ * (MR rows x 2 vectors) stay in registers; an array indexed in a loop would
+ * be kept in memory by the compiler at -O2. */
+static void micro_kernel(float *c, size_t ldc, const float *ap, const float *bp,
+                         int kc, int mr, int nr)
 {
+    /* C is read and written only after the sum: start fetching it now, so
+     * the miss overlaps the FMAs instead of following them. */
+    for (int i = 0; i < mr; i++) {
+        __builtin_prefetch(c + (size_t)i * ldc, 1);
+        __builtin_prefetch(c + (size_t)i * ldc + NR - 1, 1);
+    }
     vf c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
     vf c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
     for (int p = 0; p < kc; p++, ap += MR, bp += NR) {
@@ -43,6 +62,18 @@ static void micro_kernel(float ct[MR][NR], const float *ap, const float *bp, int
         ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
 #undef ROW
     }
+    if (mr == MR && nr == NR) {
+#define ADD(i)                                        \
+        do {                                          \
+            *(vf *)(c + (size_t)(i) * ldc) += c##i##0;      \
+            *(vf *)(c + (size_t)(i) * ldc + VW) += c##i##1; \
+        } while (0)
+        ADD(0); ADD(1); ADD(2); ADD(3); ADD(4); ADD(5);
+#undef ADD
+        return;
+    }
+    /* An edge tile: through memory, adding only the elements that exist. */
+    float ct[MR][NR] __attribute__((aligned(64)));
 #define STORE(i)                         \
     do {                                 \
         *(vf *)&ct[i][0] = c##i##0;      \
@@ -50,44 +81,102 @@ static void micro_kernel(float ct[MR][NR], const float *ap, const float *bp, int
     } while (0)
     STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
 #undef STORE
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++)
+            c[(size_t)i * ldc + j] += ct[i][j];
 }
 
-/* bp: the columns j0 .. j0+nc of B[p0 .. p0+kc), as consecutive panels of
- * (kc, NR) values, zero-padded past nc. */
-static void pack_b(float *bp, const float *b, size_t b_row, size_t b_col,
-                   int p0, int kc, int j0, int nc)
+/* The lane permutations of a VW x VW transpose by perfect shuffles: with
+ * rows r, log2(VW) rounds of r'[2i] = lo(r[i], r[i + VW/2]) and
+ * r'[2i+1] = hi(r[i], r[i + VW/2]), where lo interleaves the first halves of
+ * two vectors and hi the second halves, turn rows into columns. */
+typedef int vi __attribute__((vector_size(VW * sizeof(int))));
+#if VW == 16
+#define SHUF_LO {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}
+#define SHUF_HI {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}
+#elif VW == 8
+#define SHUF_LO {0, 8, 1, 9, 2, 10, 3, 11}
+#define SHUF_HI {4, 12, 5, 13, 6, 14, 7, 15}
+#else
+#define SHUF_LO {0, 4, 1, 5}
+#define SHUF_HI {2, 6, 3, 7}
+#endif
+
+/* dst[p][j] = src[j][p] for p, j < VW: the rows src + j * ld (VW floats
+ * each) become the rows dst + p * NR. Pure data movement, no arithmetic. */
+static void transpose_block(float *dst, const float *src, size_t ld)
 {
-    for (int q = 0; q < nc; q += NR) {
-        float *panel = bp + (size_t)q * kc;
-        int nr = nc - q < NR ? nc - q : NR;
-        if (nr < NR)
-            memset(panel, 0, (size_t)kc * NR * sizeof *panel);
-        if (b_col == 1) {
-            for (int p = 0; p < kc; p++)
-                memcpy(panel + (size_t)p * NR, b + (size_t)(p0 + p) * b_row + j0 + q,
-                       (size_t)nr * sizeof *panel);
-        } else {
-            /* B is a transposed matrix (b_row == 1 in practice): read each
-             * column as the contiguous run it is in the source. */
-            for (int j = 0; j < nr; j++) {
-                const float *src = b + (size_t)(j0 + q + j) * b_col + (size_t)p0 * b_row;
-                for (int p = 0; p < kc; p++)
-                    panel[(size_t)p * NR + j] = src[(size_t)p * b_row];
-            }
+    const vi lo = SHUF_LO, hi = SHUF_HI;
+    vf r[VW], t[VW];
+    for (int j = 0; j < VW; j++)
+        r[j] = *(const vf *)(src + (size_t)j * ld);
+    for (int round = 1; round < VW; round *= 2) {
+        for (int i = 0; i < VW / 2; i++) {
+            t[2 * i] = __builtin_shuffle(r[i], r[i + VW / 2], lo);
+            t[2 * i + 1] = __builtin_shuffle(r[i], r[i + VW / 2], hi);
         }
+        memcpy(r, t, sizeof r);
     }
+    for (int p = 0; p < VW; p++)
+        *(vf *)(dst + (size_t)p * NR) = r[p];
 }
 
-/* ap (kc, MR) = A[i0 .. i0+mr)[p0 .. p0+kc) transposed, zero beyond mr. */
-static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
-                   int i0, int mr, int p0, int kc)
+/* panel (kc, NR) = B[p0 .. p0+kc)[j0 .. j0+nr), zero past nr. */
+static void pack_b_panel(float *panel, const float *b, size_t b_row, size_t b_col,
+                         int p0, int kc, int j0, int nr)
 {
-    if (mr < MR)
-        memset(ap, 0, (size_t)kc * MR * sizeof *ap);
-    for (int i = 0; i < mr; i++) {
-        const float *src = a + (size_t)(i0 + i) * a_row + (size_t)p0 * a_col;
+    if (nr < NR)
+        memset(panel, 0, (size_t)kc * NR * sizeof *panel);
+    if (b_col == 1) {
         for (int p = 0; p < kc; p++)
-            ap[(size_t)p * MR + i] = src[(size_t)p * a_col];
+            memcpy(panel + (size_t)p * NR, b + (size_t)(p0 + p) * b_row + j0,
+                   (size_t)nr * sizeof *panel);
+        return;
+    }
+    const float *src = b + (size_t)p0 * b_row + (size_t)j0 * b_col;
+    int p = 0;
+    if (b_row == 1 && nr == NR) {
+        /* B is a transposed matrix (y = x W^T reads W^T): its columns are
+         * contiguous, so whole VW x VW blocks are transposed in registers. */
+        for (; p + VW <= kc; p += VW)
+            for (int h = 0; h < NR; h += VW)
+                transpose_block(panel + (size_t)p * NR + h,
+                                src + (size_t)p + (size_t)h * b_col, b_col);
+    }
+    for (; p < kc; p++)
+        for (int j = 0; j < nr; j++)
+            panel[(size_t)p * NR + j] = src[(size_t)p * b_row + (size_t)j * b_col];
+}
+
+/* ap: rows i0 .. i0+mc of A[.][p0 .. p0+kc) as consecutive (kc, MR) panels,
+ * each the transpose of MR rows, zero past mc. */
+static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
+                   int i0, int mc, int p0, int kc)
+{
+    for (int ir = 0; ir < mc; ir += MR, ap += (size_t)kc * MR) {
+        int mr = mc - ir < MR ? mc - ir : MR;
+        if (mr < MR)
+            memset(ap, 0, (size_t)kc * MR * sizeof *ap);
+        const float *src = a + (size_t)(i0 + ir) * a_row + (size_t)p0 * a_col;
+        if (mr == MR) {
+            /* Unrolled over the MR rows: six streams, no inner loop. */
+            const float *s0 = src, *s1 = s0 + a_row, *s2 = s1 + a_row;
+            const float *s3 = s2 + a_row, *s4 = s3 + a_row, *s5 = s4 + a_row;
+            for (int p = 0; p < kc; p++) {
+                size_t o = (size_t)p * a_col;
+                float *d = ap + (size_t)p * MR;
+                d[0] = s0[o];
+                d[1] = s1[o];
+                d[2] = s2[o];
+                d[3] = s3[o];
+                d[4] = s4[o];
+                d[5] = s5[o];
+            }
+            continue;
+        }
+        for (int p = 0; p < kc; p++)
+            for (int i = 0; i < mr; i++)
+                ap[(size_t)p * MR + i] = src[(size_t)i * a_row + (size_t)p * a_col];
     }
 }
 
@@ -98,9 +187,14 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
     if (m <= 0 || n <= 0 || k <= 0)
         return;
     int row_blocks = (m + MR - 1) / MR, col_panels = (n + NR - 1) / NR;
+    /* The packed block of B, shared by the threads (on the caller's stack:
+     * no allocation in a step). */
+    static_assert(MR == 6 && NC % NR == 0 && MC % MR == 0, "block sizes");
+    float bp[KC * NC] __attribute__((aligned(64)));
     /* Share out whole row blocks, or whole column panels when there are too
-     * few row blocks to go round. Either way a thread owns its C elements. */
-#pragma omp parallel
+     * few row blocks to go round. Either way a thread owns its C elements;
+     * which thread packs which panel of B changes no value. */
+#pragma omp parallel if ((long)m * n * k >= PARALLEL_MIN_MACS)
     {
         int nt = 1, t = 0;
 #ifdef _OPENMP
@@ -110,30 +204,40 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
         int split_rows = row_blocks >= 2 * nt || row_blocks >= col_panels;
         int units = split_rows ? row_blocks : col_panels;
         int u0 = (int)((long)units * t / nt), u1 = (int)((long)units * (t + 1) / nt);
-        int rb0 = split_rows ? u0 : 0, rb1 = split_rows ? u1 : row_blocks;
-        int j_begin = split_rows ? 0 : u0 * NR;
-        int j_end = split_rows ? n : (u1 * NR < n ? u1 * NR : n);
-        float bp[KC * NC] __attribute__((aligned(64)));
-        float ap[KC * MR] __attribute__((aligned(64)));
-        float ct[MR][NR] __attribute__((aligned(64)));
-        for (int p0 = 0; p0 < k; p0 += KC) {
-            int kc = k - p0 < KC ? k - p0 : KC;
-            for (int j0 = j_begin; j0 < j_end; j0 += NC) {
-                int nc = j_end - j0 < NC ? j_end - j0 : NC;
-                pack_b(bp, b, b_row, b_col, p0, kc, j0, nc);
-                for (int rb = rb0; rb < rb1; rb++) {
-                    int i0 = rb * MR, mr = m - i0 < MR ? m - i0 : MR;
-                    pack_a(ap, a, a_row, a_col, i0, mr, p0, kc);
-                    for (int q = 0; q < nc; q += NR) {
-                        int nr = nc - q < NR ? nc - q : NR;
-                        micro_kernel(ct, ap, bp + (size_t)q * kc, kc);
-                        for (int i = 0; i < mr; i++) {
-                            float *cr = c + (size_t)(i0 + i) * ldc + j0 + q;
-                            for (int j = 0; j < nr; j++)
-                                cr[j] += ct[i][j];
-                        }
+        int i_begin = split_rows ? u0 * MR : 0;
+        int i_end = split_rows ? (u1 * MR < m ? u1 * MR : m) : m;
+        int q_begin = split_rows ? 0 : u0, q_end = split_rows ? col_panels : u1;
+        float ap[MC * KC] __attribute__((aligned(64)));
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = n - jc < NC ? n - jc : NC;
+            int panels = (nc + NR - 1) / NR, q0 = jc / NR;
+            /* This thread's panels of the block, relative to jc. */
+            int qa = q_begin - q0 > 0 ? q_begin - q0 : 0;
+            int qb = q_end - q0 < panels ? q_end - q0 : panels;
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = k - p0 < KC ? k - p0 : KC;
+                for (int q = panels * t / nt; q < panels * (t + 1) / nt; q++) {
+                    int nr = nc - q * NR < NR ? nc - q * NR : NR;
+                    pack_b_panel(bp + (size_t)q * NR * kc, b, b_row, b_col, p0, kc,
+                                 jc + q * NR, nr);
+                }
+#pragma omp barrier
+                for (int i0 = i_begin; i0 < i_end && qa < qb; i0 += MC) {
+                    int mc = i_end - i0 < MC ? i_end - i0 : MC;
+                    pack_a(ap, a, a_row, a_col, i0, mc, p0, kc);
+                    for (int q = qa; q < qb; q++) {
+                        int nr = nc - q * NR < NR ? nc - q * NR : NR;
+                        const float *bq = bp + (size_t)q * NR * kc;
+                        float *cq = c + jc + q * NR;
+                        for (int ir = 0; ir < mc; ir += MR)
+                            micro_kernel(cq + (size_t)(i0 + ir) * ldc, ldc,
+                                         ap + (size_t)ir * kc, bq, kc,
+                                         mc - ir < MR ? mc - ir : MR, nr);
                     }
                 }
+                /* Everyone is done with this block of B before it is
+                 * overwritten. */
+#pragma omp barrier
             }
         }
     }

@@ -36,6 +36,7 @@
 
 #include "../common/rng.h"
 #include "../model/layers.h"
+#include "../model/matmul.h"
 #include "../model/model.h"
 #include "../model/optim.h"
 
@@ -162,6 +163,114 @@ START_TEST(test_embedding)
     assert_nonzero_grad("demb", mx);
 }
 END_TEST
+
+/* ---- matrix product ------------------------------------------------------ */
+
+/* The three layouts a linear layer uses, as (a_row, a_col, b_row, b_col)
+ * for A (M, K) and B (K, N): y = x W^T (B transposed), dx = dy W (both
+ * row-major), dW = dy^T x (A transposed). */
+static void mm_layout(int layout, int m, int n, int k, size_t s[4])
+{
+    (void)n;
+    if (layout == 0) { s[0] = (size_t)k; s[1] = 1; s[2] = 1; s[3] = (size_t)k; }
+    else if (layout == 1) { s[0] = (size_t)k; s[1] = 1; s[2] = (size_t)n; s[3] = 1; }
+    else { s[0] = 1; s[1] = (size_t)m; s[2] = (size_t)n; s[3] = 1; }
+}
+
+/* matmul_acc against matmul_acc_ref on awkward sizes (1, 3, 17, 63, 65,
+ * 1000: edges of the register tile, sums longer than a packed block, more
+ * columns than a packed block), all three layouts, into a C that already
+ * holds values (the product adds). Within the float rounding of a sum of
+ * k products, since the two sum in different orders. */
+START_TEST(test_matmul_reference)
+{
+    const int sizes[][3] = {{1, 1, 1},      {3, 17, 63},    {17, 63, 65},
+                            {63, 65, 1000}, {65, 1000, 3},  {1000, 3, 17},
+                            {1, 1000, 65},  {1000, 1, 63},  {65, 3, 1000},
+                            {17, 1000, 1},  {63, 1100, 17}, {3, 65, 1000}};
+    Rng rng;
+    rng_seed(&rng, 4242);
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+        float *a = falloc((size_t)m * k), *b = falloc((size_t)k * n);
+        float *aa = falloc((size_t)m * k), *ab = falloc((size_t)k * n);
+        float *c = falloc((size_t)m * n), *r = falloc((size_t)m * n);
+        float *bound = falloc((size_t)m * n);
+        fill_normal(a, (size_t)m * k, 1.0, &rng);
+        fill_normal(b, (size_t)k * n, 1.0, &rng);
+        for (size_t i = 0; i < (size_t)m * k; i++)
+            aa[i] = fabsf(a[i]);
+        for (size_t i = 0; i < (size_t)k * n; i++)
+            ab[i] = fabsf(b[i]);
+        for (int layout = 0; layout < 3; layout++) {
+            size_t st[4];
+            mm_layout(layout, m, n, k, st);
+            fill_normal(c, (size_t)m * n, 1.0, &rng);
+            memcpy(r, c, (size_t)m * n * sizeof *c);
+            memset(bound, 0, (size_t)m * n * sizeof *bound);
+            matmul_acc(c, (size_t)n, a, st[0], st[1], b, st[2], st[3], m, n, k);
+            matmul_acc_ref(r, (size_t)n, a, st[0], st[1], b, st[2], st[3], m, n, k);
+            matmul_acc_ref(bound, (size_t)n, aa, st[0], st[1], ab, st[2], st[3],
+                           m, n, k);
+            for (size_t i = 0; i < (size_t)m * n; i++)
+                ck_assert_msg(fabs((double)c[i] - r[i]) <=
+                                  sum_tol(2 * k + 2, (double)bound[i] + fabs(r[i])),
+                              "matmul %dx%dx%d layout %d: c[%zu] = %.9g, reference "
+                              "%.9g", m, n, k, layout, i, (double)c[i], (double)r[i]);
+        }
+        free(a);
+        free(b);
+        free(aa);
+        free(ab);
+        free(c);
+        free(r);
+        free(bound);
+    }
+}
+END_TEST
+
+#ifdef _OPENMP
+/* Products big enough to run in parallel, split by rows (m large) and by
+ * columns (m of one or two register tiles), with several blocks of the sum
+ * and of the columns: bit-identical results for 1, 2, 3 and 8 threads. */
+START_TEST(test_matmul_thread_determinism)
+{
+    const int sizes[][3] = {{65, 1000, 300}, {9, 1100, 300}, {1000, 63, 65},
+                            {3, 2100, 1000}};
+    Rng rng;
+    rng_seed(&rng, 99);
+    int saved = omp_get_max_threads();
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+        float *a = falloc((size_t)m * k), *b = falloc((size_t)k * n);
+        float *c0 = falloc((size_t)m * n), *c1 = falloc((size_t)m * n);
+        fill_normal(a, (size_t)m * k, 1.0, &rng);
+        fill_normal(b, (size_t)k * n, 1.0, &rng);
+        for (int layout = 0; layout < 3; layout++) {
+            size_t st[4];
+            mm_layout(layout, m, n, k, st);
+            const int counts[] = {1, 2, 3, 8};
+            for (size_t t = 0; t < sizeof counts / sizeof *counts; t++) {
+                float *c = t == 0 ? c0 : c1;
+                for (size_t i = 0; i < (size_t)m * n; i++)
+                    c[i] = (float)(i % 7) * 0.25f;
+                omp_set_num_threads(counts[t]);
+                matmul_acc(c, (size_t)n, a, st[0], st[1], b, st[2], st[3], m, n, k);
+                if (t > 0)
+                    ck_assert_msg(memcmp(c0, c1, (size_t)m * n * sizeof *c0) == 0,
+                                  "matmul %dx%dx%d layout %d: %d threads differ from 1",
+                                  m, n, k, layout, counts[t]);
+            }
+        }
+        free(a);
+        free(b);
+        free(c0);
+        free(c1);
+    }
+    omp_set_num_threads(saved);
+}
+END_TEST
+#endif
 
 /* ---- linear -------------------------------------------------------------- */
 
@@ -962,6 +1071,10 @@ static Suite *model_suite(void)
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("layers");
     tcase_add_test(tc, test_embedding);
+    tcase_add_test(tc, test_matmul_reference);
+#ifdef _OPENMP
+    tcase_add_test(tc, test_matmul_thread_determinism);
+#endif
     tcase_add_test(tc, test_linear_gradients);
     tcase_add_test(tc, test_linear_reference);
     tcase_add_test(tc, test_tanh);
