@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <string.h>
 
+/* Below this many values an elementwise pass runs on the calling thread:
+ * starting the threads of a parallel region costs more than it saves. */
+#define PARALLEL_MIN 32768L
+
 /* y[i] += alpha * x[i] */
 static void axpy(float *y, float alpha, const float *x, int n)
 {
@@ -21,7 +25,7 @@ void embedding_forward(float *x, const float *emb, const int32_t *ctx,
                        int n, int t, int e)
 {
     /* Each thread owns whole rows of x. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)n * t * e >= PARALLEL_MIN)
     for (int r = 0; r < n; r++)
         for (int j = 0; j < t; j++)
             memcpy(x + ((size_t)r * t + j) * e,
@@ -119,7 +123,7 @@ static inline float tanh_fast(float x)
 
 void tanh_forward(float *y, const float *x, long count)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count >= PARALLEL_MIN)
     for (long i = 0; i < count; i++)
         y[i] = tanh_fast(x[i]);
 }
@@ -127,7 +131,7 @@ void tanh_forward(float *y, const float *x, long count)
 void tanh_backward(float *dx, const float *dy, const float *y, long count)
 {
     /* Forward: y = tanh(x).  dy/dx = 1 - tanh(x)^2 = 1 - y^2. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count >= PARALLEL_MIN)
     for (long i = 0; i < count; i++)
         dx[i] += dy[i] * (1.0f - y[i] * y[i]);
 }
@@ -137,7 +141,7 @@ void softmax_cross_entropy_forward(float *loss, float *probs,
                                    int n, int v)
 {
     /* Each thread owns whole rows of probs and its entries of loss. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)n * v >= PARALLEL_MIN / 4)
     for (int r = 0; r < n; r++) {
         const float *lr = logits + (size_t)r * v;
         float *pr = probs + (size_t)r * v;
@@ -172,7 +176,7 @@ void softmax_cross_entropy_backward(float *dlogits, const float *probs,
     /* For loss = -log softmax(logits)[t]:
      *   d loss / d logits[j] = probs[j] - [j == t].
      * Each thread owns whole rows of dlogits. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)n * v >= PARALLEL_MIN)
     for (int r = 0; r < n; r++) {
         float *dr = dlogits + (size_t)r * v;
         const float *pr = probs + (size_t)r * v;

@@ -82,7 +82,11 @@ void optim_clip(float *grads, size_t n, double norm, double clip)
         grads[i] *= scale;
 }
 
-static void adamw_range(Optimizer *o, float *p, const float *g, size_t start,
+/* Below this many parameters an update runs on the calling thread: a
+ * parallel region costs more than it saves on a tiny model. */
+#define PARALLEL_MIN_PARAMS 32768
+
+static void adamw_range(const Optimizer *o, float *p, const float *g, size_t start,
                         size_t count, int decay, double lr, uint64_t t)
 {
     const OptimConfig *c = &o->cfg;
@@ -96,41 +100,44 @@ static void adamw_range(Optimizer *o, float *p, const float *g, size_t start,
     float step_size = (float)(lr / bc1);
     float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
     float shrink = decay ? (float)(1.0 - lr * c->weight_decay) : 1.0f;
-    float *m = o->m + start, *v = o->v + start;
-    p += start;
-    g += start;
-    /* Each thread owns a contiguous block of parameters. */
-#pragma omp parallel for schedule(static)
+    float *restrict m = o->m + start, *restrict v = o->v + start;
+    float *restrict pp = p + start;
+    const float *restrict gg = g + start;
+    /* Called inside the parallel region of optim_step: each thread owns a
+     * contiguous block of this tensor's parameters; no barrier at the end,
+     * since the tensors are disjoint. */
+#pragma omp for schedule(static) nowait
     for (size_t i = 0; i < count; i++) {
-        p[i] *= shrink;
-        m[i] = b1 * m[i] + one_b1 * g[i];
-        v[i] = b2 * v[i] + one_b2 * g[i] * g[i];
+        pp[i] *= shrink;
+        m[i] = b1 * m[i] + one_b1 * gg[i];
+        v[i] = b2 * v[i] + one_b2 * gg[i] * gg[i];
         float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;
-        p[i] -= step_size * m[i] / denom;
+        pp[i] -= step_size * m[i] / denom;
     }
 }
 
-static void sgd_range(Optimizer *o, float *p, const float *g, size_t start,
+static void sgd_range(const Optimizer *o, float *p, const float *g, size_t start,
                       size_t count, int decay, double lr)
 {
     const OptimConfig *c = &o->cfg;
     float mu = (float)c->momentum, flr = (float)lr;
     float wd = decay ? (float)c->weight_decay : 0.0f;
-    float *m = o->m + start;
-    p += start;
-    g += start;
-    /* Each thread owns a contiguous block of parameters. */
-#pragma omp parallel for schedule(static)
+    float *restrict m = o->m + start, *restrict pp = p + start;
+    const float *restrict gg = g + start;
+    /* As in adamw_range: each thread owns a contiguous block. */
+#pragma omp for schedule(static) nowait
     for (size_t i = 0; i < count; i++) {
-        float grad = g[i] + wd * p[i];
+        float grad = gg[i] + wd * pp[i];
         m[i] = mu * m[i] + grad;
-        p[i] -= flr * m[i];
+        pp[i] -= flr * m[i];
     }
 }
 
 void optim_step(Optimizer *o, float *params, const float *grads,
                 const TensorInfo *tensors, int n_tensors, double lr, uint64_t t)
 {
+    /* One parallel region for every tensor (not one per tensor). */
+#pragma omp parallel if (o->n >= PARALLEL_MIN_PARAMS)
     for (int k = 0; k < n_tensors; k++) {
         size_t count = tensors[k].rows * tensors[k].cols;
         if (o->cfg.kind == OPTIM_ADAMW)
