@@ -134,7 +134,8 @@ static int load_text(unsigned char **text, size_t *len, const char *path, Error 
     if (file_read(path, &raw, &raw_len, err) != 0)
         return -1;
     TextNotes notes;
-    int rc = tok_prepare_text(text, len, &notes, raw, raw_len, TOK_CHAR, 1, path, err);
+    int rc = tok_prepare_text(text, len, &notes, raw, raw_len, TOK_CHAR, 1,
+                              TOK_INVALID_ERROR, path, err);
     free(raw);
     return rc;
 }
@@ -302,8 +303,8 @@ static int child_tokenize(const char *data_dir)
 
     double t0 = now();
     TextNotes notes;
-    if (tok_prepare_text(&text, &len, &notes, raw, raw_len, TOK_CHAR, 1, "100 MB text",
-                         &err) != 0)
+    if (tok_prepare_text(&text, &len, &notes, raw, raw_len, TOK_CHAR, 1,
+                         TOK_INVALID_ERROR, "100 MB text", &err) != 0)
         goto done;
     free(raw);
     raw = NULL;

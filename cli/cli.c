@@ -33,7 +33,8 @@ int cli_value(const char **value, int argc, char **argv, int *i, Error *err)
 }
 
 int cli_read_text(unsigned char **text, size_t *len, const char *path,
-                  TokKind kind, int normalize, int quiet, Error *err)
+                  TokKind kind, int normalize, TokInvalid invalid, int quiet,
+                  Error *err)
 {
     unsigned char *raw;
     size_t raw_len;
@@ -45,7 +46,7 @@ int cli_read_text(unsigned char **text, size_t *len, const char *path,
     }
     TextNotes notes;
     int rc = tok_prepare_text(text, len, &notes, raw, raw_len, kind, normalize,
-                              path, err);
+                              invalid, path, err);
     free(raw);
     if (rc != 0)
         return -1;
@@ -55,6 +56,11 @@ int cli_read_text(unsigned char **text, size_t *len, const char *path,
         if (notes.crlf)
             fprintf(stderr, "tinychar: %s: read %zu CRLF line endings as LF\n", path,
                     notes.crlf);
+        if (notes.replaced)
+            fprintf(stderr, "tinychar: %s: replaced %zu invalid UTF-8 sequence%s "
+                    "with U+FFFD (the first at line %zu, byte offset %zu)\n", path,
+                    notes.replaced, notes.replaced == 1 ? "" : "s",
+                    notes.first_replaced_line, notes.first_replaced);
         if (notes.normalized)
             fprintf(stderr, "tinychar: %s: normalized the text to Unicode NFC "
                     "(use --no-normalize to keep it as is)\n", path);

@@ -30,9 +30,10 @@ int cli_value(const char **value, int argc, char **argv, int *i, Error *err);
 
 /* Reads path and prepares it for the tokenizer (see tok_prepare_text). An
  * empty file is an error. Unless quiet, says once on stderr what was cleaned
- * (BOM dropped, CRLF read as LF, NFC changes). */
+ * (BOM dropped, CRLF read as LF, NFC changes, invalid UTF-8 replaced). */
 int cli_read_text(unsigned char **text, size_t *len, const char *path,
-                  TokKind kind, int normalize, int quiet, Error *err);
+                  TokKind kind, int normalize, TokInvalid invalid, int quiet,
+                  Error *err);
 
 /* A checkpoint file turned into something usable. */
 typedef struct {

@@ -1,7 +1,9 @@
 /* sample.c - `tinychar sample CKPT`: generate text one character at a time.
  * Each step feeds the last T characters through the model (forward pass only,
  * batch of one, buffers reused), turns the logits into a distribution with the
- * sampler, draws the next character, prints it, and slides the context. */
+ * sampler, draws the next character, prints it, and slides the context.
+ * --stop ends a sample at a stop string; --novel compares each lines-mode
+ * sample with the lines of the training file (a sorted table, binary search). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +47,71 @@ static void out_end_item(Output *o, const char *sep)
     fflush(stdout);
 }
 
+/* One line of a text: a byte range. */
+typedef struct {
+    const unsigned char *p;
+    size_t n;
+} Line;
+
+static int line_cmp(const void *a, const void *b)
+{
+    const Line *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->p, y->p, n);
+    if (c != 0)
+        return c;
+    return (x->n > y->n) - (x->n < y->n);
+}
+
+/* The non-empty lines of text, sorted so a sample can be looked up with
+ * bsearch. *lines points into text (keep it alive); free() *lines. */
+static int novel_table(Line **lines, size_t *n, const unsigned char *text,
+                       size_t len, Error *err)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < len; i++)
+        cap += text[i] == '\n';
+    Line *l = mem_calloc(cap, sizeof *l, "--novel lines", err);
+    if (!l)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *nl = memchr(text + i, '\n', len - i);
+        size_t e = nl ? (size_t)(nl - text) : len;
+        if (e > i)
+            l[k++] = (Line){text + i, e - i};
+        i = e + 1;
+    }
+    qsort(l, k, sizeof *l, line_cmp);
+    *lines = l;
+    *n = k;
+    return 0;
+}
+
+/* Appends n bytes to the growing buffer *buf (*len used, *cap allocated). */
+static int buf_push(unsigned char **buf, size_t *len, size_t *cap,
+                    const unsigned char *b, size_t n, Error *err)
+{
+    if (*len + n > *cap) {
+        size_t c = *cap ? *cap : 64;
+        while (c < *len + n)
+            c *= 2;
+        unsigned char *nb = realloc(*buf, c);
+        if (!nb)
+            return err_set(err, "out of memory keeping a sample of %zu bytes", c);
+        *buf = nb;
+        *cap = c;
+    }
+    memcpy(*buf + *len, b, n);
+    *len += n;
+    return 0;
+}
+
 int sample_main(int argc, char **argv)
 {
     int num = -1, length = -1, top_k = 0, quiet = 0;
     double temperature = 1.0, top_p = 1.0;
-    const char *prompt = "";
+    const char *prompt = "", *stop = NULL, *novel = NULL;
     uint64_t seed = 0;
     Opt opts[] = {
         {"--num", OPT_INT, &num, 0, 1000000000, NULL, "N",
@@ -65,6 +127,11 @@ int sample_main(int argc, char **argv)
          "draw only among the K likeliest characters; 0 = all (default)", 0},
         {"--top-p", OPT_DOUBLE, &top_p, 1e-9, 1, NULL, "P",
          "draw only among the likeliest characters holding mass P (default 1)", 0},
+        {"--stop", OPT_STRING, &stop, 0, 0, NULL, "STRING",
+         "end a sample once its generated text ends with STRING (printed)", 0},
+        {"--novel", OPT_STRING, &novel, 0, 0, NULL, "FILE",
+         "lines models: mark samples that are lines of FILE (the training "
+         "text) with a tab and (copied); say how many are new", 0},
         {"--seed", OPT_U64, &seed, 0, 0, NULL, "S",
          "random seed (default: from the clock, printed on stderr)", 0},
         {"--quiet", OPT_FLAG, &quiet, 0, 0, NULL, NULL,
@@ -90,6 +157,8 @@ int sample_main(int argc, char **argv)
     if (n_pos != 1)
         return cli_fail(EXIT_USAGE, "sample: give one checkpoint file "
                         "(see 'tinychar sample --help')");
+    if (stop && !*stop)
+        return cli_fail(EXIT_USAGE, "sample: --stop: give a non-empty string");
     int seed_given = cli_opt(opts, n_opts, "--seed")->seen;
     if (!seed_given) {
         struct timespec ts;
@@ -104,11 +173,25 @@ int sample_main(int argc, char **argv)
     Sampler sampler = {0};
     unsigned char *ptext = NULL;
     int32_t *pids = NULL, *ctx = NULL;
+    unsigned char *ntext = NULL, *item = NULL, *tail = NULL;
+    size_t item_len = 0, item_cap = 0, n_lines = 0, n_copied = 0;
+    Line *train_lines = NULL;
     int code = EXIT_RUNTIME;
     if (cli_load_checkpoint(&ld, pos[0], &err) != 0)
         goto done;
     const Tokenizer *tok = &ld.tok;
     int lines = (int)ld.ck.st.lines, T = ld.model.cfg.context, V = ld.model.cfg.vocab;
+    if (novel && !lines) {
+        err_set(&err, "sample: --novel needs a lines-mode model; %s is a stream "
+                "model", pos[0]);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (stop && lines && strchr(stop, '\n')) {
+        err_set(&err, "sample: --stop: a lines-mode sample never holds a newline");
+        code = EXIT_USAGE;
+        goto done;
+    }
     if (num < 0)
         num = lines ? 20 : 1;
     if (length < 0)
@@ -120,7 +203,7 @@ int sample_main(int argc, char **argv)
         TextNotes notes;
         if (tok_prepare_text(&ptext, &plen, &notes, (const unsigned char *)prompt,
                              strlen(prompt), tok->kind, (int)ld.ck.st.normalize,
-                             "--prompt", &err) != 0) {
+                             TOK_INVALID_ERROR, "--prompt", &err) != 0) {
             code = EXIT_USAGE;
             goto done;
         }
@@ -142,6 +225,23 @@ int sample_main(int argc, char **argv)
     if (!ctx || acts_init(&acts, &ld.model.cfg, 1, 0, &err) != 0 ||
         sampler_init(&sampler, &scfg, V, &err) != 0)
         goto done;
+    /* The training lines, read like the training text was. */
+    if (novel) {
+        size_t nlen;
+        if (cli_read_text(&ntext, &nlen, novel, tok->kind, (int)ld.ck.st.normalize,
+                          TOK_INVALID_ERROR, 1, &err) != 0 ||
+            novel_table(&train_lines, &n_lines, ntext, nlen, &err) != 0)
+            goto done;
+    }
+    size_t stop_len = stop ? strlen(stop) : 0;
+    /* The generated bytes of the current sample (prompt excluded), the last
+     * stop_len of which are compared with the stop string. */
+    size_t tail_len = 0;
+    if (stop) {
+        tail = mem_calloc(stop_len + 4, 1, "--stop", &err);
+        if (!tail)
+            goto done;
+    }
     if (!seed_given && !quiet)
         fprintf(stderr, "tinychar: seed %llu\n", (unsigned long long)seed);
 
@@ -159,10 +259,15 @@ int sample_main(int argc, char **argv)
     for (int s = 0; s < num; s++) {
         for (int j = 0; j < T; j++)
             ctx[j] = pad;
+        item_len = 0;
+        tail_len = 0;
         /* The prompt is printed as is and slides into the context. */
         for (size_t i = 0; i < n_pids; i++) {
             unsigned char b[4];
-            out_bytes(&out, b, tok_decode(tok, pids[i], b));
+            int nb = tok_decode(tok, pids[i], b);
+            out_bytes(&out, b, nb);
+            if (novel && buf_push(&item, &item_len, &item_cap, b, (size_t)nb, &err) != 0)
+                goto done;
             memmove(ctx, ctx + 1, (size_t)(T - 1) * sizeof *ctx);
             ctx[T - 1] = pids[i];
         }
@@ -172,18 +277,51 @@ int sample_main(int argc, char **argv)
             if (lines && id == 0)
                 break; /* the boundary token: this item is complete */
             unsigned char b[4];
-            out_bytes(&out, b, tok_decode(tok, id, b));
+            int nb = tok_decode(tok, id, b);
+            out_bytes(&out, b, nb);
+            if (novel && buf_push(&item, &item_len, &item_cap, b, (size_t)nb, &err) != 0)
+                goto done;
             memmove(ctx, ctx + 1, (size_t)(T - 1) * sizeof *ctx);
             ctx[T - 1] = id;
+            if (stop) {
+                /* Keep the last stop_len generated bytes (at most 4 more). */
+                memcpy(tail + tail_len, b, (size_t)nb);
+                tail_len += (size_t)nb;
+                if (tail_len > stop_len) {
+                    memmove(tail, tail + tail_len - stop_len, stop_len);
+                    tail_len = stop_len;
+                }
+                if (tail_len == stop_len && memcmp(tail, stop, stop_len) == 0)
+                    break;
+            }
         }
-        out_end_item(&out, lines ? "\n" : (s + 1 < num ? "\n\n" : "\n"));
+        const char *sep = lines ? "\n" : (s + 1 < num ? "\n\n" : "\n");
+        if (novel) {
+            Line key = {item, item_len};
+            int copied = item_len > 0 && bsearch(&key, train_lines, n_lines,
+                                                 sizeof key, line_cmp) != NULL;
+            n_copied += (size_t)copied;
+            if (copied)
+                sep = "\t(copied)\n";
+        }
+        out_end_item(&out, sep);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         err_set(&err, "cannot write the samples to stdout");
         goto done;
     }
+    if (novel && num > 0)
+        fprintf(stderr, "tinychar: %zu of %d samples are new (%.1f%%), the "
+                "others are lines of %s\n", (size_t)num - n_copied, num,
+                100.0 * (double)((size_t)num - n_copied) / num, novel);
+    else if (novel)
+        fprintf(stderr, "tinychar: 0 of 0 samples are new\n");
     code = EXIT_OK;
 done:
+    free(ntext);
+    free(item);
+    free(tail);
+    free(train_lines);
     free(ptext);
     free(pids);
     free(ctx);

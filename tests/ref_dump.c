@@ -275,8 +275,8 @@ static void case_generate(Case *c, const char *text_path, double jitter)
     Tokenizer tok = {0};
     Dataset ds = {0};
     if (file_read(text_path, &raw, &raw_len, &err) != 0 ||
-        tok_prepare_text(&text, &len, &notes, raw, raw_len, TOK_CHAR, 1, text_path,
-                         &err) != 0 ||
+        tok_prepare_text(&text, &len, &notes, raw, raw_len, TOK_CHAR, 1,
+                         TOK_INVALID_ERROR, text_path, &err) != 0 ||
         tok_build(&tok, TOK_CHAR, c->lines, text, len, &err) != 0 ||
         data_build(&ds, &tok, text, len, c->lines, c->cfg.context, text_path, &err) != 0)
         die("%s", err.msg);

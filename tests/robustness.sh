@@ -278,6 +278,44 @@ open(sys.argv[1], "wb").write("Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, na\u00efve
 accept "Latin-1 file with --tokenizer byte" "$T/latin1-long.txt" --tokenizer byte &&
     pass "invalid UTF-8: --tokenizer byte trains on a Latin-1 file, samples valid UTF-8"
 
+# --invalid replace: every bad sequence becomes U+FFFD (one per maximal
+# ill-formed subpart, as Python's errors="replace" does), the count and the
+# first offset are said on stderr, and the vocabulary is exactly the
+# characters Python's decoder gives.
+"$PY" -c 'import sys
+b = ("Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e\n" * 30).encode("latin-1")
+b += b"emoji \xf0\x9f\x98 cut, surrogate \xed\xa0\x80, overlong \xc0\xaf, \xff\xfe end\n"
+open(sys.argv[1], "wb").write(b)' "$T/replace.txt"
+expect=$("$PY" -c 'import sys, unicodedata
+s = unicodedata.normalize("NFC", open(sys.argv[1], "rb").read().decode("utf-8", "replace"))
+print(s.count("\ufffd"), " ".join("%X" % ord(c) for c in sorted(set(s))))' "$T/replace.txt")
+n_repl=${expect%% *}
+chars=${expect#* }
+if accept "--invalid replace" "$T/replace.txt" --invalid replace; then
+    tc train "$T/replace.txt" --invalid replace --steps 1 --hidden 8 --threads 1 \
+        --out "$T/replace-note"
+    v=$("$PY" -c 'import struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack_from("<I", b, 28)[0]
+print(" ".join("%X" % c for c in struct.unpack_from("<%di" % n, b, 240)))' "$run/last.ckpt")
+    if ! grep '^tinychar:' "$T/err" | grep -qF "replaced $n_repl invalid UTF-8 sequences with U+FFFD (the first at line 1, byte offset 3)"; then
+        fail "--invalid replace" "no note of $n_repl replacements at line 1, byte offset 3: $(grep -m 1 replaced "$T/err")"
+    elif [ "$v" != "$chars" ]; then
+        fail "--invalid replace" "vocabulary $v, Python says $chars"
+    else
+        pass "--invalid replace: $n_repl sequences replaced as Python does, trains, samples valid UTF-8"
+    fi
+    check_exit "--invalid replace is not stored: resume without it refuses" 1 "--invalid replace" \
+        train "$T/replace.txt" --resume "$run/last.ckpt"
+    ok_run "--invalid replace: resume with it" train "$T/replace.txt" --resume "$run/last.ckpt" \
+        --invalid replace --stop-at 5 --quiet && pass "--invalid replace: resume with it"
+    check_exit "--invalid replace: eval without it refuses" 1 "byte offset 3" eval "$run/last.ckpt" "$T/replace.txt"
+    ok_run "--invalid replace: eval" eval "$run/last.ckpt" "$T/replace.txt" --invalid replace &&
+        pass "--invalid replace: eval with it"
+fi
+check_exit "--invalid bogus: usage error" 2 "--invalid" train "$T/replace.txt" --invalid bogus
+check_exit "--invalid replace: the prompt stays strict" 2 "byte offset 1" sample "$CK" --prompt "$(printf 'a\377')"
+
 # --- 3. control bytes, BOM, line endings ------------------------------------
 "$PY" -c 'import sys
 s = "".join("a\x00b\x01c\x07d\x08e\x0bf\x0cg\x1bh\x7fi\u0085j\u009fk\t\n" for _ in range(30))

@@ -21,7 +21,7 @@ static unsigned char *prepare(const char *raw, size_t len, TokKind kind,
     TextNotes local;
     int rc = tok_prepare_text(&text, out_len, notes ? notes : &local,
                               (const unsigned char *)raw, len, kind, normalize,
-                              "test.txt", &err);
+                              TOK_INVALID_ERROR, "test.txt", &err);
     ck_assert_msg(rc == 0, "tok_prepare_text failed: %s", err.msg);
     ck_assert_ptr_nonnull(text);
     ck_assert_uint_eq(text[*out_len], 0);
@@ -354,7 +354,8 @@ START_TEST(test_invalid_utf8)
             TextNotes notes;
             Error err = {{0}};
             int rc = tok_prepare_text(&text, &n, &notes, (const unsigned char *)raw,
-                                      len, TOK_CHAR, normalize, "bad.txt", &err);
+                                      len, TOK_CHAR, normalize, TOK_INVALID_ERROR,
+                                      "bad.txt", &err);
             ck_assert_msg(rc == -1, "%s accepted as UTF-8", cases[c].what);
             ck_assert_ptr_null(text);
             ck_assert_msg(strstr(err.msg, "bad.txt") != NULL, "%s: %s",
@@ -381,7 +382,8 @@ START_TEST(test_invalid_utf8)
     TextNotes notes;
     Error err = {{0}};
     ck_assert_int_eq(tok_prepare_text(&text, &n, &notes, (const unsigned char *)"\x80",
-                                      1, TOK_CHAR, 1, "f", &err), -1);
+                                      1, TOK_CHAR, 1, TOK_INVALID_ERROR, "f", &err),
+                     -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "line 1, byte offset 0 "));
     /* The largest valid code point U+10FFFF (F4 8F BF BF) and U+FFFF pass. */
     text = prepare("\xF4\x8F\xBF\xBF\xEF\xBF\xBF", 7, TOK_CHAR, 0, &n, NULL);
@@ -499,6 +501,21 @@ START_TEST(test_encode_missing)
     ck_assert_ptr_nonnull(strstr(err.msg, "'m' U+006D"));
     ck_assert_ptr_null(strstr(err.msg, "U+006E"));
     ck_assert_ptr_nonnull(strstr(err.msg, "..."));
+
+    /* tok_check_known: the same list over a whole text, no ids written. */
+    ck_assert_int_eq(tok_check_known(&tok, (const unsigned char *)s, strlen(s),
+                                     "all.txt", &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "all.txt: characters not in the model's "
+                                 "vocabulary: 'x' U+0078, 'y' U+0079, '\xC3\xA9' U+00E9"));
+    ck_assert_int_eq(tok_check_known(&tok, (const unsigned char *)"cab", 3, "ok", &err), 0);
+    /* A newline is missing from a stream vocabulary without one... */
+    ck_assert_int_eq(tok_check_known(&tok, (const unsigned char *)"a\nb", 3, "nl", &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "U+000A"));
+    tok_free(&tok);
+    /* ...but only separates items when there is a boundary token. */
+    build(&tok, "ab\nc", TOK_CHAR, 1, 1);
+    ck_assert_int_eq(tok_check_known(&tok, (const unsigned char *)"a\nb\nc\n", 6, "l",
+                                     &err), 0);
     tok_free(&tok);
 }
 END_TEST
@@ -628,8 +645,128 @@ START_TEST(test_utf8_stream)
     size_t tn;
     TextNotes notes;
     Error err = {{0}};
-    ck_assert_msg(tok_prepare_text(&text, &tn, &notes, big, n, TOK_CHAR, 0, "s",
-                                   &err) == 0, "stream output invalid: %s", err.msg);
+    ck_assert_msg(tok_prepare_text(&text, &tn, &notes, big, n, TOK_CHAR, 0,
+                                   TOK_INVALID_ERROR, "s", &err) == 0,
+                  "stream output invalid: %s", err.msg);
+    free(text);
+}
+END_TEST
+
+/* prepare() with --invalid replace. */
+static unsigned char *prepare_replace(const char *raw, size_t len, int normalize,
+                                      size_t *out_len, TextNotes *notes)
+{
+    unsigned char *text = NULL;
+    Error err = {{0}};
+    int rc = tok_prepare_text(&text, out_len, notes, (const unsigned char *)raw,
+                              len, TOK_CHAR, normalize, TOK_INVALID_REPLACE,
+                              "test.txt", &err);
+    ck_assert_msg(rc == 0, "tok_prepare_text (replace) failed: %s", err.msg);
+    ck_assert_uint_eq(text[*out_len], 0);
+    return text;
+}
+
+#define FFFD "\xEF\xBF\xBD"
+
+/* --invalid replace: one U+FFFD per maximal ill-formed subpart, as in the
+ * Unicode Standard's example (chapter 3, "U+FFFD Substitution of Maximal
+ * Subparts") and Python's errors="replace"; the default stays strict. */
+START_TEST(test_invalid_replace)
+{
+    static const struct {
+        const char *in, *out;
+        size_t replaced, first, line;
+    } cases[] = {
+        /* The standard's example: F1 80 80 (truncated), E1 80 (truncated),
+         * C2 (truncated), 80 and 80 BF (stray continuation bytes). */
+        {"a\xF1\x80\x80\xE1\x80\xC2" "b\x80" "c\x80\xBF" "d",
+         "a" FFFD FFFD FFFD "b" FFFD "c" FFFD FFFD "d", 6, 1, 1},
+        {"ok\n\x80", "ok\n" FFFD, 1, 3, 2},
+        {"\xE6\x97", FFFD, 1, 0, 1},                      /* truncated at end */
+        {"\xE6\x97\xE6\x97\xA5", FFFD "\xE6\x97\xA5", 1, 0, 1},
+        {"x\xC0\x80y", "x" FFFD FFFD "y", 2, 1, 1},         /* overlong NUL */
+        {"\xE0\x80\xAF", FFFD FFFD FFFD, 3, 0, 1},         /* overlong '/' */
+        {"\xED\xA0\x80", FFFD FFFD FFFD, 3, 0, 1},         /* surrogate */
+        {"\xF4\x90\x80\x80", FFFD FFFD FFFD FFFD, 4, 0, 1}, /* > U+10FFFF */
+        {"\xF0\x9F\x98" "x", FFFD "x", 1, 0, 1},
+        {"\xFF\xFE", FFFD FFFD, 2, 0, 1},                   /* UTF-16 BOM */
+        {"caf\xE9 ok", "caf" FFFD " ok", 1, 3, 1},           /* Latin-1 */
+        {"fine \xC3\xA9", "fine \xC3\xA9", 0, 0, 0},         /* nothing to do */
+    };
+    for (size_t c = 0; c < COUNT(cases); c++) {
+        size_t len = strlen(cases[c].in), n;
+        TextNotes notes;
+        unsigned char *text = prepare_replace(cases[c].in, len, 0, &n, &notes);
+        ck_assert_msg(n == strlen(cases[c].out) && memcmp(text, cases[c].out, n) == 0,
+                      "case %zu: wrong replacement", c);
+        ck_assert_uint_eq(notes.replaced, cases[c].replaced);
+        ck_assert_uint_eq(notes.first_replaced, cases[c].first);
+        ck_assert_uint_eq(notes.first_replaced_line, cases[c].line);
+        free(text);
+        /* The default refuses the same bytes. */
+        if (cases[c].replaced) {
+            Error err = {{0}};
+            unsigned char *t = NULL;
+            ck_assert_int_eq(tok_prepare_text(&t, &n, &notes,
+                                              (const unsigned char *)cases[c].in, len,
+                                              TOK_CHAR, 0, TOK_INVALID_ERROR, "f",
+                                              &err), -1);
+            ck_assert_ptr_null(t);
+        }
+    }
+    /* Replacement comes before the BOM, CRLF and NFC steps: a BOM is still
+     * dropped, CRLF read as LF, and e + U+0301 composed. */
+    const char raw[] = "\xEF\xBB\xBF" "e\xCC\x81\xFF\r\n";
+    size_t n;
+    TextNotes notes;
+    unsigned char *text = prepare_replace(raw, sizeof raw - 1, 1, &n, &notes);
+    const char expect[] = "\xC3\xA9" FFFD "\n";
+    ck_assert_uint_eq(n, sizeof expect - 1);
+    ck_assert_mem_eq(text, expect, n);
+    ck_assert_int_eq(notes.had_bom, 1);
+    ck_assert_uint_eq(notes.crlf, 1);
+    ck_assert_int_eq(notes.normalized, 1);
+    ck_assert_uint_eq(notes.replaced, 1);
+    ck_assert_uint_eq(notes.first_replaced, 6);
+    free(text);
+    /* The byte tokenizer ignores the mode: bytes pass unchanged. */
+    Error err = {{0}};
+    ck_assert_int_eq(tok_prepare_text(&text, &n, &notes, (const unsigned char *)"a\xFF",
+                                      2, TOK_BYTE, 1, TOK_INVALID_REPLACE, "f", &err), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_mem_eq(text, "a\xFF", 2);
+    ck_assert_uint_eq(notes.replaced, 0);
+    free(text);
+}
+END_TEST
+
+/* Two independent implementations of the same rule must agree: replacing
+ * random bytes in tok_prepare_text gives what the sampler's Utf8Stream
+ * prints for them. */
+START_TEST(test_invalid_replace_matches_stream)
+{
+    unsigned char in[8192], expect[8192 * 3 + 4];
+    uint32_t x = 777;
+    for (size_t i = 0; i < sizeof in; i++) {
+        x = x * 1103515245u + 12345u;
+        in[i] = (unsigned char)(x >> 16);
+        if (in[i] == '\r')
+            in[i] = 'r'; /* no CRLF rewriting */
+    }
+    in[0] = 'a'; /* no BOM */
+    size_t n_expect = stream_all(in, sizeof in, expect);
+    size_t n;
+    TextNotes notes;
+    unsigned char *text = prepare_replace((const char *)in, sizeof in, 0, &n, &notes);
+    ck_assert_uint_gt(notes.replaced, 100);
+    ck_assert_uint_eq(n, n_expect);
+    ck_assert_mem_eq(text, expect, n);
+    /* And the result is valid: the tokenizer builds from it. */
+    Tokenizer tok;
+    Error err = {{0}};
+    ck_assert_msg(tok_build(&tok, TOK_CHAR, 0, text, n, &err) == 0, "%s", err.msg);
+    ck_assert_int_ge(tok_id(&tok, 0xFFFD), 0);
+    tok_free(&tok);
     free(text);
 }
 END_TEST
@@ -649,6 +786,8 @@ static Suite *tokenizer_suite(void)
     tc = tcase_create("text");
     tcase_add_test(tc, test_bom_and_crlf);
     tcase_add_test(tc, test_invalid_utf8);
+    tcase_add_test(tc, test_invalid_replace);
+    tcase_add_test(tc, test_invalid_replace_matches_stream);
     suite_add_tcase(s, tc);
     tc = tcase_create("vocabulary");
     tcase_add_test(tc, test_byte_tokenizer);

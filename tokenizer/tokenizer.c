@@ -2,6 +2,7 @@
  * vocabulary building, encoding and decoding. Never prints; never sees a model. */
 #include "tokenizer.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,21 +94,105 @@ static int nfc_append(unsigned char **dst, size_t *dst_len, size_t *dst_cap,
     return 0;
 }
 
+/* Allowed range of the second byte after lead byte `lead` (RFC 3629 table),
+ * which is what excludes overlongs, surrogates and code points > U+10FFFF. */
+static int second_byte_ok(unsigned char lead, unsigned char b)
+{
+    switch (lead) {
+    case 0xE0: return b >= 0xA0 && b <= 0xBF;
+    case 0xED: return b >= 0x80 && b <= 0x9F;
+    case 0xF0: return b >= 0x90 && b <= 0xBF;
+    case 0xF4: return b >= 0x80 && b <= 0x8F;
+    default: return b >= 0x80 && b <= 0xBF;
+    }
+}
+
+/* Length of the sequence at s[0..len) (len >= 1): *valid says whether it is
+ * one well-formed character; if not, the length is that of the maximal
+ * subpart to replace by one U+FFFD: the lead byte and the continuation bytes
+ * that could still have completed it (at least 1 byte). */
+static size_t utf8_sequence(const unsigned char *s, size_t len, int *valid)
+{
+    unsigned char lead = s[0];
+    size_t need = lead < 0x80 ? 1 : lead < 0xC2 ? 0 : lead < 0xE0 ? 2
+                : lead < 0xF0 ? 3 : lead < 0xF5 ? 4 : 0;
+    *valid = 0;
+    if (need == 0)
+        return 1;
+    size_t n = 1;
+    if (need > 1) {
+        if (len < 2 || !second_byte_ok(lead, s[1]))
+            return 1;
+        n = 2;
+        while (n < need && n < len && s[n] >= 0x80 && s[n] <= 0xBF)
+            n++;
+    }
+    *valid = n == need;
+    return n;
+}
+
+/* A copy of raw[0..len) with each ill-formed sequence replaced by U+FFFD
+ * (3 bytes; the input it replaces is at least 1 byte, so the copy is at most
+ * 3 len bytes), counted in notes. */
+static int replace_invalid_utf8(unsigned char **out, size_t *out_len,
+                                TextNotes *notes, const unsigned char *raw,
+                                size_t len, size_t first_bad, const char *name,
+                                Error *err)
+{
+    if (len > (SIZE_MAX - 1) / 3)
+        return err_set(err, "%s is too large to read (%zu bytes)", name, len);
+    unsigned char *text = malloc(3 * len + 1);
+    if (!text)
+        return err_set(err, "out of memory reading %s (%zu bytes)", name, 3 * len + 1);
+    memcpy(text, raw, first_bad);
+    size_t n = first_bad, i = first_bad;
+    notes->first_replaced = first_bad;
+    notes->first_replaced_line = line_of(raw, first_bad);
+    while (i < len) {
+        int valid;
+        size_t step = raw[i] < 0x80 ? (valid = 1, 1)
+                                    : utf8_sequence(raw + i, len - i, &valid);
+        if (valid) {
+            memcpy(text + n, raw + i, step);
+            n += step;
+        } else {
+            text[n++] = 0xEF; /* U+FFFD */
+            text[n++] = 0xBF;
+            text[n++] = 0xBD;
+            notes->replaced++;
+        }
+        i += step;
+    }
+    text[n] = '\0';
+    *out = text;
+    *out_len = n;
+    return 0;
+}
+
 int tok_prepare_text(unsigned char **out, size_t *out_len, TextNotes *notes,
                      const unsigned char *raw, size_t len, TokKind kind,
-                     int normalize, const char *name, Error *err)
+                     int normalize, TokInvalid invalid, const char *name,
+                     Error *err)
 {
     *out = NULL;
     *out_len = 0;
     memset(notes, 0, sizeof *notes);
+    unsigned char *clean = NULL; /* raw with U+FFFD substitutions, if any */
     if (kind == TOK_CHAR) {
         size_t bad = first_invalid_utf8(raw, len);
-        if (bad < len)
+        if (bad < len && invalid != TOK_INVALID_REPLACE)
             return err_set(err,
                            "%s: invalid UTF-8 at line %zu, byte offset %zu "
                            "(byte 0x%02X)",
                            name, line_of(raw, bad), bad, raw[bad]);
+        if (bad < len) {
+            if (replace_invalid_utf8(&clean, &len, notes, raw, len, bad, name,
+                                     err) != 0)
+                return -1;
+            raw = clean;
+        }
     }
+    int rc = -1;
     size_t start = 0;
     if (len >= 3 && raw[0] == 0xEF && raw[1] == 0xBB && raw[2] == 0xBF) {
         notes->had_bom = 1;
@@ -115,8 +200,10 @@ int tok_prepare_text(unsigned char **out, size_t *out_len, TextNotes *notes,
     }
     /* CRLF -> LF into a new buffer (never longer than the input). */
     unsigned char *text = malloc(len - start + 1);
-    if (!text)
-        return err_set(err, "out of memory reading %s (%zu bytes)", name, len);
+    if (!text) {
+        err_set(err, "out of memory reading %s (%zu bytes)", name, len);
+        goto done;
+    }
     size_t n = 0;
     for (size_t i = start; i < len; i++) {
         if (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n') {
@@ -133,7 +220,7 @@ int tok_prepare_text(unsigned char **out, size_t *out_len, TextNotes *notes,
                        err) != 0) {
             free(norm);
             free(text);
-            return -1;
+            goto done;
         }
         free(text);
         norm[norm_len] = '\0';
@@ -142,7 +229,10 @@ int tok_prepare_text(unsigned char **out, size_t *out_len, TextNotes *notes,
     }
     *out = text;
     *out_len = n;
-    return 0;
+    rc = 0;
+done:
+    free(clean);
+    return rc;
 }
 
 /* Fills id_of from vocab; vocab must already be checked. */
@@ -276,9 +366,11 @@ void tok_describe(int32_t cp, TokKind kind, char *buf, size_t size)
     }
 }
 
-int tok_encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
-               const unsigned char *text, size_t len, const char *name,
-               Error *err)
+/* tok_encode, and tok_check_known when ids is NULL (then '\n' is skipped if
+ * skip_newline). */
+static int encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
+                  const unsigned char *text, size_t len, int skip_newline,
+                  const char *name, Error *err)
 {
     enum { MAX_LISTED = 10 };
     int32_t missing[MAX_LISTED];
@@ -293,7 +385,7 @@ int tok_encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
                 return err_set(err, "%s: invalid UTF-8 at byte offset %zu", name, i);
         }
         int32_t id = tok_id(tok, cp);
-        if (id < 0) {
+        if (id < 0 && !(skip_newline && cp == '\n')) {
             int known = 0;
             for (int k = 0; k < n_missing; k++)
                 known |= missing[k] == cp;
@@ -302,7 +394,9 @@ int tok_encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
             else if (!known)
                 more_missing = 1;
         }
-        ids[n++] = id;
+        if (ids)
+            ids[n] = id;
+        n++;
         i += (size_t)step;
     }
     if (n_missing > 0) {
@@ -317,8 +411,22 @@ int tok_encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
         return err_set(err, "%s: characters not in the model's vocabulary: %s%s",
                        name, list, more_missing ? ", ..." : "");
     }
-    *n_ids = n;
+    if (n_ids)
+        *n_ids = n;
     return 0;
+}
+
+int tok_encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
+               const unsigned char *text, size_t len, const char *name,
+               Error *err)
+{
+    return encode(tok, ids, n_ids, text, len, 0, name, err);
+}
+
+int tok_check_known(const Tokenizer *tok, const unsigned char *text, size_t len,
+                    const char *name, Error *err)
+{
+    return encode(tok, NULL, NULL, text, len, tok->has_boundary, name, err);
 }
 
 int tok_decode(const Tokenizer *tok, int32_t id, unsigned char out[4])
@@ -339,19 +447,6 @@ static int put_replacement(unsigned char *out)
     out[1] = 0xBF;
     out[2] = 0xBD;
     return 3;
-}
-
-/* Allowed range of the second byte after lead byte `lead` (RFC 3629 table),
- * which is what excludes overlongs, surrogates and code points > U+10FFFF. */
-static int second_byte_ok(unsigned char lead, unsigned char b)
-{
-    switch (lead) {
-    case 0xE0: return b >= 0xA0 && b <= 0xBF;
-    case 0xED: return b >= 0x80 && b <= 0x9F;
-    case 0xF0: return b >= 0x90 && b <= 0xBF;
-    case 0xF4: return b >= 0x80 && b <= 0x8F;
-    default: return b >= 0x80 && b <= 0xBF;
-    }
 }
 
 int utf8_stream_push(Utf8Stream *s, unsigned char byte, unsigned char out[8])

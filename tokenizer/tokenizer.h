@@ -16,24 +16,38 @@ typedef enum { TOK_CHAR = 0, TOK_BYTE = 1 } TokKind;
 /* The vocabulary entry of the boundary token (it has no code point). */
 #define TOK_BOUNDARY_CP (-1)
 
+/* What tok_prepare_text does with invalid UTF-8 (TOK_CHAR only). */
+typedef enum {
+    TOK_INVALID_ERROR = 0,   /* refuse the text, naming the first bad byte */
+    TOK_INVALID_REPLACE = 1  /* replace each bad sequence with U+FFFD */
+} TokInvalid;
+
 /* What tok_prepare_text changed, so the program can report it once. */
 typedef struct {
     int had_bom;          /* a leading U+FEFF was dropped */
     size_t crlf;          /* number of CRLF pairs read as LF */
     int normalized;       /* NFC changed the text */
+    size_t replaced;      /* TOK_INVALID_REPLACE: invalid sequences replaced */
+    size_t first_replaced;      /* byte offset of the first one in the input */
+    size_t first_replaced_line; /* and its 1-based line */
 } TextNotes;
 
 /* Turns raw file bytes into the text the tokenizer reads:
  *  - TOK_CHAR: checks the bytes are valid UTF-8 (else an error naming `name`,
- *    the line and the byte offset of the first bad sequence), drops a leading
+ *    the line and the byte offset of the first bad sequence; with
+ *    TOK_INVALID_REPLACE each maximal ill-formed subsequence, as Unicode
+ *    defines it in chapter 3 "U+FFFD substitution", becomes one U+FFFD
+ *    instead, counted in notes), drops a leading
  *    byte order mark, reads CRLF as LF, and (if normalize) puts the text in
  *    Unicode Normalization Form C, so "e" + combining acute and the single
  *    character "é" become the same token.
- *  - TOK_BYTE: drops a leading BOM and reads CRLF as LF; any bytes accepted.
+ *  - TOK_BYTE: drops a leading BOM and reads CRLF as LF; any bytes accepted
+ *    (`invalid` is ignored).
  * *out is a new NUL-terminated buffer of *out_len bytes. */
 int tok_prepare_text(unsigned char **out, size_t *out_len, TextNotes *notes,
                      const unsigned char *raw, size_t len, TokKind kind,
-                     int normalize, const char *name, Error *err);
+                     int normalize, TokInvalid invalid, const char *name,
+                     Error *err);
 
 typedef struct {
     TokKind kind;
@@ -69,6 +83,13 @@ static inline int32_t tok_id(const Tokenizer *tok, int32_t cp)
 int tok_encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
                const unsigned char *text, size_t len, const char *name,
                Error *err);
+
+/* Checks that every character of a whole prepared text is in the vocabulary,
+ * with tok_encode's error (up to 10 missing characters listed) if not. With a
+ * boundary token '\n' is skipped: newlines separate items. For callers that
+ * encode piece by piece and want the error to list the whole text's misses. */
+int tok_check_known(const Tokenizer *tok, const unsigned char *text, size_t len,
+                    const char *name, Error *err);
 
 /* Writes the UTF-8 bytes of one id into out (up to 4 bytes) and returns how
  * many; the boundary token decodes to no bytes. */

@@ -11,9 +11,11 @@
 
 int eval_main(int argc, char **argv)
 {
-    int json = 0, threads = 0;
+    int json = 0, threads = 0, invalid = TOK_INVALID_ERROR;
     Opt opts[] = {
         {"--json", OPT_FLAG, &json, 0, 0, NULL, NULL, "print one JSON object", 0},
+        {"--invalid", OPT_CHOICE, &invalid, 0, 0, "error|replace", "MODE",
+         "invalid UTF-8 in FILE: error (default) or replace with U+FFFD", 0},
         {"--threads", OPT_INT, &threads, 1, 1024, NULL, "N",
          "threads to use (default: all cores)", 0},
     };
@@ -50,7 +52,7 @@ int eval_main(int argc, char **argv)
     const int B = 256;
     if (cli_load_checkpoint(&ld, pos[0], &err) != 0 ||
         cli_read_text(&text, &len, pos[1], (TokKind)ld.ck.st.tokenizer,
-                      (int)ld.ck.st.normalize, json, &err) != 0 ||
+                      (int)ld.ck.st.normalize, (TokInvalid)invalid, json, &err) != 0 ||
         data_build(&ds, &ld.tok, text, len, (int)ld.ck.st.lines,
                    ld.ck.cfg.context, pos[1], &err) != 0 ||
         acts_init(&acts, &ld.model.cfg, B, 0, &err) != 0)

@@ -55,7 +55,7 @@ static void format_duration(char *buf, size_t size, double s)
 
 typedef struct {
     const char *file, *val_file, *out_dir, *resume;
-    int mode, tokenizer, no_normalize, quiet;
+    int mode, tokenizer, no_normalize, invalid, quiet;
     double val_frac;
     ModelConfig cfg;
     int optimizer;
@@ -176,14 +176,17 @@ static int load_data(Run *r, const Checkpoint *resume, Error *err)
     unsigned char *text = NULL, *vtext = NULL;
     size_t len = 0, vlen = 0;
     int rc = -1;
-    if (cli_read_text(&text, &len, a->file, kind, normalize, a->quiet, err) != 0) {
+    TokInvalid invalid = (TokInvalid)a->invalid;
+    if (cli_read_text(&text, &len, a->file, kind, normalize, invalid, a->quiet,
+                      err) != 0) {
         if (kind == TOK_CHAR && strstr(err->msg, "invalid UTF-8"))
             snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
-                     "; --tokenizer byte accepts any file");
+                     "; --invalid replace reads it with U+FFFD for each bad "
+                     "sequence, --tokenizer byte accepts any file");
         goto done;
     }
     if (a->val_file && cli_read_text(&vtext, &vlen, a->val_file, kind, normalize,
-                                     a->quiet, err) != 0)
+                                     invalid, a->quiet, err) != 0)
         goto done;
     if (resume) {
         if (tok_from_vocab(&r->tok, kind, resume->vocab, resume->cfg.vocab, err) != 0)
@@ -255,6 +258,8 @@ int train_main(int argc, char **argv)
          "char: Unicode characters (default); byte: the 256 byte values", 0},
         {"--no-normalize", OPT_FLAG, &a.no_normalize, 0, 0, NULL, NULL,
          "keep the text as is instead of Unicode NFC", 0},
+        {"--invalid", OPT_CHOICE, &a.invalid, 0, 0, "error|replace", "MODE",
+         "invalid UTF-8: error (default) or replace with U+FFFD", 0},
         {"--val-file", OPT_STRING, &a.val_file, 0, 0, NULL, "FILE",
          "validation text (default: hold out --val-frac of FILE)", 0},
         {"--val-frac", OPT_DOUBLE, &a.val_frac, 0, 0.9, NULL, "F",
