@@ -625,6 +625,50 @@ gc_check "gradcheck: 1 layer, other sizes" 5 --context 4 --embed 3 --hidden 6 --
 check_exit "gradcheck: --vocab 1" 2 "--vocab" gradcheck --vocab 1
 check_exit "gradcheck: positional argument" 2 "unexpected" gradcheck extra
 
+# --- 11b. sample --stop and --novel ----------------------------------------
+if [ -f "$CK" ]; then
+    # --stop a: a generated 'a' ends the sample, so 'a' can only come last;
+    # the prompt "a" does not count.
+    name="sample --stop: a sample ends at the stop string, the prompt excluded"
+    if ok_run "$name" sample "$CK" --num 30 --seed 3 --stop a --prompt a; then
+        bad=$(grep -v '^a[^a]*a\{0,1\}$' "$T/out" | head -n 1)
+        if [ -n "$bad" ]; then
+            fail "$name" "line '$bad' goes on past an 'a'"
+        elif ! grep -q '^a[^a]*a$' "$T/out"; then
+            fail "$name" "no sample ended with the stop string"
+        else
+            pass "$name"
+        fi
+    fi
+    # --novel: lines of the training file get a tab and "(copied)"; the
+    # others must not be lines of it; stderr counts the new ones.
+    name="sample --novel: copied samples are marked and counted"
+    if ok_run "$name" sample "$CK" --num 200 --seed 4 --temperature 0.5 --novel "$NAMES"; then
+        if "$PY" -c 'import sys, re
+names = set(l for l in open(sys.argv[1], encoding="utf-8").read().split("\n") if l)
+out = open(sys.argv[2], encoding="utf-8").read().splitlines()
+copied = [l[:-len("\t(copied)")] for l in out if l.endswith("\t(copied)")]
+new = [l for l in out if not l.endswith("\t(copied)")]
+assert len(out) == 200, len(out)
+assert all(c in names for c in copied), "a marked sample is not in the file"
+assert not any(n in names for n in new), "an unmarked sample is in the file"
+assert copied, "nothing copied at temperature 0.5: the check tests nothing"
+err = open(sys.argv[3]).read()
+want = "%d of 200 samples are new (%.1f%%)" % (len(new), len(new) / 2)
+assert want in err, (want, err)' "$NAMES" "$T/out" "$T/err" 2>"$T/py.err"; then
+            pass "$name"
+        else
+            fail "$name" "$(tail -n 1 "$T/py.err")"
+        fi
+    fi
+fi
+if ok_run "sample: stream model for --novel" train "$SHAKES" --hidden 16 --steps 5 \
+        --eval-every 5 --threads 1 --out "$T/stream" --quiet; then
+    check_exit "sample --novel with a stream model" 2 "lines-mode" \
+        sample "$T/stream/last.ckpt" --novel "$SHAKES"
+fi
+check_exit "sample --stop empty" 2 "--stop" sample "$CK" --stop ""
+
 # --- 12. the man page documents every command and flag of --help -----------
 if "$PY" tests/check_manpage.py "$BIN" tinychar.1 >"$T/out" 2>"$T/err"; then
     pass "man page: $(sed 's/^check_manpage: //' "$T/out")"
