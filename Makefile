@@ -197,3 +197,10 @@ install-check: tinychar
 	  test ! -e "$$d/usr/bin/tinychar" && \
 	  test ! -e "$$d/usr/share/man/man1/tinychar.1" && \
 	  echo "install-check: install and uninstall under DESTDIR work"
+
+# ---- kill-test (tests/kill_test.sh): training never loses work ------------
+# SIGKILL at 50 seeded moments (half during checkpoint writes), a full disk,
+# a file-size limit, a read-only run directory, unknown characters on resume.
+.PHONY: kill-test
+kill-test: tinychar
+	@tests/kill_test.sh

@@ -168,6 +168,18 @@ static int tokens_slice(Tokens *dst, const Tokens *src, size_t from,
     return 0;
 }
 
+/* Encoding goes one line or chunk at a time and stops at the first with a
+ * character the vocabulary lacks; the error then lists the missing
+ * characters of the whole text instead of that piece's only. Returns -1. */
+static int encode_failed(const Tokenizer *tok, const unsigned char *text,
+                         size_t len, const char *name, Error *err)
+{
+    Error all;
+    if (tok_check_known(tok, text, len, name, &all) != 0)
+        *err = all;
+    return -1;
+}
+
 static void stream_dataset(Dataset *ds, Tokens tokens, int context)
 {
     memset(ds, 0, sizeof *ds);
@@ -190,7 +202,7 @@ int data_build(Dataset *ds, const Tokenizer *tok, const unsigned char *text,
         int rc = build_lines(ds, tok, ls, n_lines, NULL, context, name, err);
         free(ls);
         if (rc != 0)
-            return -1;
+            return encode_failed(tok, text, len, name, err);
         if (ds->n_items == 0) {
             data_free(ds);
             return err_set(err, "%s: no non-empty lines", name);
@@ -199,7 +211,7 @@ int data_build(Dataset *ds, const Tokenizer *tok, const unsigned char *text,
     }
     Tokens all;
     if (encode_compact(&all, tok, text, len, name, err) != 0)
-        return -1;
+        return encode_failed(tok, text, len, name, err);
     stream_dataset(ds, all, context);
     if (ds->n_examples == 0) {
         size_t n = all.n;
@@ -266,12 +278,13 @@ int data_build_split(Dataset *train, Dataset *val, const Tokenizer *tok,
         if (rc != 0) {
             data_free(train);
             data_free(val);
+            return encode_failed(tok, text, len, name, err);
         }
         return rc;
     }
     Tokens all;
     if (encode_compact(&all, tok, text, len, name, err) != 0)
-        return -1;
+        return encode_failed(tok, text, len, name, err);
     size_t n = all.n;
     size_t n_val = (size_t)(val_frac * (double)n);
     size_t n_train = n - n_val;

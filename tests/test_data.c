@@ -123,6 +123,48 @@ START_TEST(test_stream_too_short)
 }
 END_TEST
 
+/* Encoding stops at the first line (or 4 KB chunk) with an unknown character,
+ * but the error lists the unknown characters of the whole text. */
+START_TEST(test_missing_listed_for_whole_text)
+{
+    Tokenizer tok = {0};
+    build_tok(&tok, "ab\ncd", 1);
+    Dataset ds = {0}, val = {0};
+    Error err = {{0}};
+    const char *text = "ab\nXa\ncd\nbY\nZ\nab\nba\ncd\ndc\nab\naa\n";
+    size_t len = strlen(text);
+    ck_assert_int_eq(data_build(&ds, &tok, (const unsigned char *)text, len, 1, 2,
+                                "l.txt", &err), -1);
+    ck_assert_msg(strstr(err.msg, "'X' U+0058, 'Y' U+0059, 'Z' U+005A") != NULL,
+                  "%s", err.msg);
+    ck_assert_int_eq(data_build_split(&ds, &val, &tok, (const unsigned char *)text,
+                                      len, 1, 2, 0.2, 1, "l.txt", &err), -1);
+    ck_assert_msg(strstr(err.msg, "'X' U+0058, 'Y' U+0059, 'Z' U+005A") != NULL,
+                  "%s", err.msg);
+    tok_free(&tok);
+    /* Stream mode: unknown characters 5000 bytes apart, in different chunks. */
+    build_tok(&tok, "ab", 0);
+    char *big = malloc(10001);
+    ck_assert_ptr_nonnull(big);
+    for (int i = 0; i < 10000; i++)
+        big[i] = "ab"[i % 2];
+    big[10] = 'X';
+    big[5000] = 'Y';
+    big[9990] = 'Z';
+    big[10000] = '\0';
+    ck_assert_int_eq(data_build(&ds, &tok, (const unsigned char *)big, 10000, 0, 3,
+                                "s.txt", &err), -1);
+    ck_assert_msg(strstr(err.msg, "'X' U+0058, 'Y' U+0059, 'Z' U+005A") != NULL,
+                  "%s", err.msg);
+    ck_assert_int_eq(data_build_split(&ds, &val, &tok, (const unsigned char *)big,
+                                      10000, 0, 3, 0.1, 1, "s.txt", &err), -1);
+    ck_assert_msg(strstr(err.msg, "'X' U+0058, 'Y' U+0059, 'Z' U+005A") != NULL,
+                  "%s", err.msg);
+    free(big);
+    tok_free(&tok);
+}
+END_TEST
+
 START_TEST(test_lines_examples)
 {
     /* "ab\nc\n", T = 3. Vocabulary {boundary, a, b, c} -> a=1 b=2 c=3, and the
@@ -432,6 +474,7 @@ static Suite *data_suite(void)
     TCase *tc = tcase_create("stream");
     tcase_add_test(tc, test_stream_examples);
     tcase_add_test(tc, test_stream_too_short);
+    tcase_add_test(tc, test_missing_listed_for_whole_text);
     tcase_add_test(tc, test_stream_split);
     suite_add_tcase(s, tc);
     tc = tcase_create("lines");
