@@ -669,6 +669,32 @@ if ok_run "sample: stream model for --novel" train "$SHAKES" --hidden 16 --steps
 fi
 check_exit "sample --stop empty" 2 "--stop" sample "$CK" --stop ""
 
+# --- 11c. progress: plain lines unless stderr is a terminal -----------------
+name="progress: stderr to a file holds no \\r or escape sequences"
+if ok_run "$name" train "$NAMES" --mode lines --hidden 16 --steps 300 --eval-every 100 \
+        --threads 1 --out "$T/prog"; then
+    if LC_ALL=C grep -q "$(printf '[\r\033]')" "$T/err"; then
+        fail "$name" "found a control character: $(LC_ALL=C grep -c "$(printf '[\r\033]')" "$T/err") lines"
+    elif [ "$(grep -c '^step [0-9]* | lr' "$T/err")" -ne 3 ]; then
+        fail "$name" "want 3 step log lines: $(head -c 300 "$T/err")"
+    else
+        pass "$name"
+    fi
+fi
+# On a terminal (util-linux script(1) gives it one) the live line appears.
+if command -v script >/dev/null 2>&1; then
+    name="progress: a terminal gets the live line"
+    rm -rf "$T/prog"
+    script -qec "$BIN train $NAMES --mode lines --hidden 16 --steps 3000 --eval-every 1000 --threads 1 --out $T/prog" \
+        "$T/typescript" >/dev/null 2>&1 </dev/null
+    if LC_ALL=C grep -q "$(printf '\r')\[[#.]*] " "$T/typescript" &&
+            grep -q 'step 3000 | lr' "$T/typescript"; then
+        pass "$name"
+    else
+        fail "$name" "no live progress line: $(tail -c 300 "$T/typescript" | tr '\r\033' '<$')"
+    fi
+fi
+
 # --- 12. the man page documents every command and flag of --help -----------
 if "$PY" tests/check_manpage.py "$BIN" tinychar.1 >"$T/out" 2>"$T/err"; then
     pass "man page: $(sed 's/^check_manpage: //' "$T/out")"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../cli/cli.h"
 #include "../common/fileio.h"
@@ -51,6 +52,61 @@ static void format_duration(char *buf, size_t size, double s)
         snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
     else
         snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* The live progress line, drawn on stderr only when it is a terminal: one
+ * line rewritten in place with \r (and "erase to end of line"), at most
+ * every LIVE_PERIOD seconds; the permanent log lines clear it first. When
+ * stderr is a pipe or a file, nothing of this is printed. */
+#define LIVE_PERIOD 0.25
+
+typedef struct {
+    int on;           /* stderr is a terminal and not --quiet */
+    int shown;        /* a live line is on screen */
+    double last_draw; /* now_seconds() of the last redraw */
+    double loss_sum;  /* batch losses since the last evaluation */
+    uint64_t loss_n;
+} Live;
+
+static void live_clear(Live *l)
+{
+    if (l->shown) {
+        fputs("\r\033[K", stderr);
+        l->shown = 0;
+    }
+}
+
+/* [#######.............]  35% step 1750/5000 | loss 2.1234 | val 2.2345 |
+ * 41230 ex/s | 0:12 elapsed | eta 0:23 */
+static void live_draw(Live *l, double frac, uint64_t step, uint64_t steps_total,
+                      double last_val, double rate, double elapsed, double eta)
+{
+    enum { WIDTH = 20 };
+    char bar[WIDTH + 1], el[32], et[32], val[32], stepbuf[64];
+    if (!(frac >= 0))
+        frac = 0;
+    if (frac > 1)
+        frac = 1;
+    int filled = (int)(frac * WIDTH);
+    for (int i = 0; i < WIDTH; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[WIDTH] = '\0';
+    format_duration(el, sizeof el, elapsed);
+    format_duration(et, sizeof et, eta);
+    if (isfinite(last_val))
+        snprintf(val, sizeof val, "%.4f", last_val);
+    else
+        snprintf(val, sizeof val, "-");
+    if (steps_total)
+        snprintf(stepbuf, sizeof stepbuf, "step %llu/%llu", (unsigned long long)step,
+                 (unsigned long long)steps_total);
+    else
+        snprintf(stepbuf, sizeof stepbuf, "step %llu", (unsigned long long)step);
+    fprintf(stderr, "\r[%s] %3.0f%% %s | loss %.4f | val %s | %.0f ex/s | "
+            "%s elapsed | eta %s\033[K", bar, 100 * frac, stepbuf,
+            l->loss_n ? l->loss_sum / (double)l->loss_n : NAN, val, rate, el, et);
+    fflush(stderr);
+    l->shown = 1;
 }
 
 typedef struct {
@@ -508,9 +564,12 @@ int train_main(int argc, char **argv)
     double t_window = t_start;
     uint64_t step_window = st->step;
     int plot_warned = 0;
+    Live live = {.on = !a.quiet && isatty(STDERR_FILENO), .last_draw = t_start};
+    uint64_t step_start = st->step;
     for (;;) {
         double elapsed = elapsed_before + (now_seconds() - t_start);
         if (interrupted || (a.stop_at && st->step >= a.stop_at)) {
+            live_clear(&live);
             if (st->time_budget > 0)
                 st->elapsed = elapsed;
             if (save(&r, 0, &err) != 0)
@@ -546,8 +605,24 @@ int train_main(int argc, char **argv)
         optim_step(&r.opt, r.model.params, r.model.grads, r.tensors, r.n_tensors,
                    lr, st->step + 1);
         st->step++;
+        live.loss_sum += loss;
+        live.loss_n++;
 
-        elapsed = elapsed_before + (now_seconds() - t_start);
+        double t_step = now_seconds();
+        elapsed = elapsed_before + (t_step - t_start);
+        if (live.on && t_step - live.last_draw >= LIVE_PERIOD) {
+            /* The running average of this stretch's batch losses, and speed
+             * and ETA over this session's steps. */
+            double rate = (double)(st->step - step_start) * B / (t_step - t_start);
+            double frac = st->steps_total ? (double)st->step / (double)st->steps_total
+                                          : elapsed / st->time_budget;
+            double eta = st->steps_total
+                             ? (double)(st->steps_total - st->step) * B / rate
+                             : st->time_budget - elapsed;
+            live_draw(&live, frac, st->step, st->steps_total, st->last_val, rate,
+                      elapsed, eta);
+            live.last_draw = t_step;
+        }
         int last = st->steps_total ? st->step >= st->steps_total
                                    : elapsed >= st->time_budget;
         if (!last && st->step % (uint64_t)st->eval_every != 0)
@@ -555,6 +630,9 @@ int train_main(int argc, char **argv)
 
         /* Evaluate, log and checkpoint. */
         double tl, vl;
+        live_clear(&live);
+        live.loss_sum = 0;
+        live.loss_n = 0;
         evaluate(&r, &tl, &vl);
         if (!isfinite(tl) || !isfinite(vl)) {
             err_set(&err, "the evaluation loss became non-finite at step %llu; "
@@ -608,6 +686,8 @@ int train_main(int argc, char **argv)
     run_free(&r);
     return EXIT_OK;
 fail:
+    if (!a.quiet && isatty(STDERR_FILENO))
+        fputs("\r\033[K", stderr);
     cli_loaded_free(&resumed);
     run_free(&r);
     return cli_fail(code, "%s", err.msg);
