@@ -49,7 +49,8 @@ LIB_SRC := common/error.c common/rng.c common/mem.c common/crc32.c \
            sample/sampler.c train/evaluate.c plot/svg.c plot/pca.c plot/plot.c \
            model/gradcheck.c
 APP_SRC := cli/cli.c cli/main.c train/train.c train/eval.c sample/sample.c \
-           sample/info.c plot/plot_main.c train/gradcheck_main.c
+           sample/info.c plot/plot_main.c train/gradcheck_main.c \
+           train/lr_find_main.c
 TESTS   := test_common test_tokenizer test_data test_model test_ckpt test_sampler \
            test_plot test_gradcheck
 

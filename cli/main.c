@@ -10,6 +10,7 @@ int eval_main(int argc, char **argv);
 int info_main(int argc, char **argv);
 int plot_main(int argc, char **argv);
 int gradcheck_main(int argc, char **argv);
+int lr_find_main(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -23,7 +24,8 @@ static void usage(FILE *f)
             "  eval CKPT FILE  loss of a checkpoint on a text file\n"
             "  info CKPT       describe a checkpoint\n"
             "  plot RUN_DIR    draw loss.svg and embedding.svg of a training run\n"
-            "  gradcheck       check backpropagation against finite differences\n\n"
+            "  gradcheck       check backpropagation against finite differences\n"
+            "  lr-find FILE    sweep the learning rate and suggest one\n\n"
             "Run 'tinychar COMMAND --help' for a command's options.\n");
 }
 
@@ -55,5 +57,7 @@ int main(int argc, char **argv)
         return plot_main(argc - 1, argv + 1);
     if (strcmp(cmd, "gradcheck") == 0)
         return gradcheck_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "lr-find") == 0)
+        return lr_find_main(argc - 1, argv + 1);
     return cli_fail(EXIT_USAGE, "unknown command '%s' (see 'tinychar --help')", cmd);
 }

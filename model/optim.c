@@ -148,3 +148,27 @@ void optim_step(Optimizer *o, float *params, const float *grads,
                       tensors[k].decay, lr);
     }
 }
+
+double optim_lr_range(double start, double end, uint64_t i, uint64_t n)
+{
+    if (n < 2)
+        return start;
+    return start * pow(end / start, (double)i / (double)(n - 1));
+}
+
+double optim_lr_smooth(double *avg, double beta, double loss, uint64_t i)
+{
+    *avg = beta * *avg + (1 - beta) * loss;
+    return *avg / (1 - pow(beta, (double)(i + 1)));
+}
+
+double optim_lr_suggest(const double *lr, const double *smoothed, size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (smoothed[i] < smoothed[best])
+            best = i;
+    return lr[best] / 10;
+}

@@ -64,4 +64,21 @@ void optim_clip(float *grads, size_t n, double norm, double clip);
 void optim_step(Optimizer *o, float *params, const float *grads,
                 const TensorInfo *tensors, int n_tensors, double lr, uint64_t t);
 
+/* The learning-rate finder (Smith 2015, "cyclical learning rates"; fastai's
+ * lr_find): train a fresh model for n steps while the learning rate grows
+ * exponentially from start to end, and watch the loss.
+ *   lr(i) = start * (end / start)^(i / (n - 1))        i = 0 .. n-1      */
+double optim_lr_range(double start, double end, uint64_t i, uint64_t n);
+
+/* Exponential moving average of the batch losses with bias correction, so
+ * the first values are not pulled towards 0:
+ *   avg = beta avg + (1 - beta) loss;   smoothed = avg / (1 - beta^(i+1))
+ * *avg starts at 0; i is the 0-based step. Returns the smoothed loss. */
+double optim_lr_smooth(double *avg, double beta, double loss, uint64_t i);
+
+/* The suggested learning rate from n (lr, smoothed loss) pairs: the rate at
+ * the lowest smoothed loss, divided by 10 (the loss is still falling fast
+ * there, well before it turns and blows up). 0 when n = 0. */
+double optim_lr_suggest(const double *lr, const double *smoothed, size_t n);
+
 #endif

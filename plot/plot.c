@@ -122,6 +122,7 @@ typedef struct {
     double lo, hi, tick;
     double p0, p1;
     int decimals;   /* digits after the point in the tick labels */
+    int log10;      /* values are log10 of the data; labels read 1e-3 */
 } Axis;
 
 /* 1, 2 or 5 times a power of ten, near span / target. */
@@ -153,6 +154,7 @@ static void axis_init(Axis *a, double lo, double hi, int target, int expand,
     a->p1 = p1;
     int d = (int)-floor(log10(a->tick) + 1e-9);
     a->decimals = d > 0 ? d : 0;
+    a->log10 = 0;
 }
 
 static double axis_px(const Axis *a, double v)
@@ -213,8 +215,12 @@ static void draw_axes(Svg *s, const Box *b, const Axis *x, const Axis *y,
         double px = axis_px(x, v);
         svg_printf(s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                    "stroke=\"#333\"/>\n", px, b->bottom, px, b->bottom + 5);
-        svg_printf(s, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f</text>\n",
-                   px, b->bottom + 20, x->decimals, fabs(v) < 1e-9 * x->tick ? 0.0 : v);
+        if (x->log10)
+            svg_printf(s, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">1e%d</text>\n",
+                       px, b->bottom + 20, (int)lround(v));
+        else
+            svg_printf(s, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f</text>\n",
+                       px, b->bottom + 20, x->decimals, fabs(v) < 1e-9 * x->tick ? 0.0 : v);
     }
     for (int i = 0; i < 1000; i++) {
         double v = y0 + i * y->tick;
@@ -306,6 +312,93 @@ int plot_loss_svg(char **svg, size_t *len, const Metrics *m, const char *title,
                lx + 10, ly + 38, lx + 40, ly + 38, VAL_COLOR, lx + 48, ly + 42.5,
                m->val[best], m->step[best]);
     svg_printf(&s, "</svg>\n");
+    return svg_finish(&s, svg, len, err);
+}
+
+/* ---- the learning-rate finder chart ------------------------------------- */
+
+#define RAW_COLOR "#9ecae1"
+
+int plot_lr_find_svg(char **svg, size_t *len, const double *lr,
+                     const double *loss, const double *smoothed, size_t n,
+                     double suggested, const char *title, Error *err)
+{
+    const int W = 860, H = 580;
+    Box b = {90, 55, W - 30, H - 75};
+    if (n == 0)
+        return err_set(err, "lr-find chart: no steps to draw");
+    /* x: log10 of the learning rate, ticks on whole decades. y: up to the
+     * highest smoothed loss (batch losses above it are clipped, so one wild
+     * batch does not flatten the curve). */
+    double *lx = mem_calloc(n, sizeof *lx, "lr-find chart", err);
+    double *rawy = mem_calloc(n, sizeof *rawy, "lr-find chart", err);
+    if (!lx || !rawy) {
+        free(lx);
+        free(rawy);
+        return -1;
+    }
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (!(lr[i] > 0) || !isfinite(loss[i]) || !isfinite(smoothed[i])) {
+            free(lx);
+            free(rawy);
+            return err_set(err, "lr-find chart: step %zu has a non-positive "
+                           "learning rate or a non-finite loss", i);
+        }
+        lx[i] = log10(lr[i]);
+        xlo = fmin(xlo, lx[i]);
+        xhi = fmax(xhi, lx[i]);
+        ylo = fmin(ylo, fmin(smoothed[i], loss[i]));
+        yhi = fmax(yhi, smoothed[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        rawy[i] = fmin(loss[i], yhi);
+    Axis x, y;
+    x.lo = floor(xlo + 1e-9);
+    x.hi = fmax(ceil(xhi - 1e-9), x.lo + 1);
+    x.tick = x.hi - x.lo > 10 ? 2 : 1;
+    x.p0 = b.left;
+    x.p1 = b.right;
+    x.decimals = 0;
+    x.log10 = 1;
+    axis_init(&y, ylo, yhi, 7, 1, b.bottom, b.top);
+    Svg s = {0};
+    doc_begin(&s, W, H, title);
+    draw_axes(&s, &b, &x, &y, "learning rate (log scale)", "loss (nats per character)");
+    svg_printf(&s, "<polyline class=\"loss\" fill=\"none\" stroke=\"%s\" "
+               "stroke-width=\"1\" points=\"", RAW_COLOR);
+    for (size_t i = 0; i < n; i++)
+        svg_printf(&s, "%s%.1f,%.1f", i ? " " : "", axis_px(&x, lx[i]), axis_px(&y, rawy[i]));
+    svg_printf(&s, "\"/>\n<polyline class=\"smoothed\" fill=\"none\" stroke=\"%s\" "
+               "stroke-width=\"2.5\" stroke-linejoin=\"round\" points=\"", TRAIN_COLOR);
+    for (size_t i = 0; i < n; i++)
+        svg_printf(&s, "%s%.1f,%.1f", i ? " " : "", axis_px(&x, lx[i]),
+                   axis_px(&y, smoothed[i]));
+    svg_printf(&s, "\"/>\n");
+    if (suggested > 0 && isfinite(suggested)) {
+        double px = axis_px(&x, log10(suggested));
+        svg_printf(&s, "<line class=\"suggested\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+                   "y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\" "
+                   "stroke-dasharray=\"6 4\"/>\n", px, b.top, px, b.bottom, VAL_COLOR);
+    }
+    /* The legend, in the top left corner (the curve rises on the right). */
+    double gx = b.left + 12, gy = b.top + 12;
+    svg_printf(&s, "<g class=\"legend\" font-size=\"13\">\n"
+               "<rect x=\"%.1f\" y=\"%.1f\" width=\"290\" height=\"74\" fill=\"white\" "
+               "fill-opacity=\"0.9\" stroke=\"#bbb\"/>\n", gx, gy);
+    svg_printf(&s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+               "stroke-width=\"1\"/>\n<text x=\"%.1f\" y=\"%.1f\">batch loss</text>\n",
+               gx + 10, gy + 18, gx + 40, gy + 18, RAW_COLOR, gx + 48, gy + 22.5);
+    svg_printf(&s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+               "stroke-width=\"2.5\"/>\n<text x=\"%.1f\" y=\"%.1f\">smoothed loss</text>\n",
+               gx + 10, gy + 38, gx + 40, gy + 38, TRAIN_COLOR, gx + 48, gy + 42.5);
+    svg_printf(&s, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+               "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n<text x=\"%.1f\" "
+               "y=\"%.1f\">suggested learning rate %.2g</text>\n</g>\n",
+               gx + 10, gy + 58, gx + 40, gy + 58, VAL_COLOR, gx + 48, gy + 62.5, suggested);
+    svg_printf(&s, "</svg>\n");
+    free(lx);
+    free(rawy);
     return svg_finish(&s, svg, len, err);
 }
 

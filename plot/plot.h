@@ -36,6 +36,15 @@ void plot_metrics_free(Metrics *m);
 int plot_loss_svg(char **svg, size_t *len, const Metrics *m, const char *title,
                   Error *err);
 
+/* The learning-rate finder's chart: loss against learning rate, the x axis
+ * on a log scale with ticks on whole decades. The batch losses (n) are a thin
+ * <polyline class="loss">, the smoothed losses (n) a thick one of class
+ * "smoothed", each with one point per step; lr (n) must be positive. A dashed
+ * <line class="suggested"> marks `suggested` (drawn if positive). */
+int plot_lr_find_svg(char **svg, size_t *len, const double *lr,
+                     const double *loss, const double *smoothed, size_t n,
+                     double suggested, const char *title, Error *err);
+
 /* How a point of a scatter plot is coloured (and named in the legend). */
 typedef enum { PLOT_OTHER = 0, PLOT_VOWEL = 1, PLOT_SPECIAL = 2 } PlotKind;
 

@@ -5,6 +5,8 @@ and hold N data points:
   loss       a <polyline class="train"> and one class="val", N points each,
              N circle markers of each class, and axis labels
   embedding  N <g class="point"> groups, each with a non-empty, distinct label
+  lrfind     <polyline class="loss"> and class="smoothed", N points each,
+             x increasing, a suggested-lr line and the log-scale axis label
 Exits 0 if so, 1 with the reason on stderr otherwise."""
 import sys
 import xml.etree.ElementTree as ET
@@ -51,6 +53,20 @@ def main():
             fail("a point without a label")
         if len(set(labels)) != n:
             fail("labels are not distinct: %s" % labels)
+    elif kind == "lrfind":
+        for cls in ("loss", "smoothed"):
+            lines = [e for e in root.iter(SVG + "polyline") if e.get("class") == cls]
+            if len(lines) != 1:
+                fail("%d polylines of class %s, want 1" % (len(lines), cls))
+            xs = [float(p.split(",")[0]) for p in lines[0].get("points").split()]
+            if len(xs) != n:
+                fail("%s line has %d points, want %d" % (cls, len(xs), n))
+            if any(b <= a for a, b in zip(xs, xs[1:])):
+                fail("%s line: x does not increase with the learning rate" % cls)
+        if not [e for e in root.iter(SVG + "line") if e.get("class") == "suggested"]:
+            fail("no suggested learning-rate line")
+        if "learning rate (log scale)" not in texts:
+            fail("no axis label 'learning rate (log scale)'")
     else:
         fail("unknown kind %s" % kind)
 

@@ -695,6 +695,32 @@ if command -v script >/dev/null 2>&1; then
     fi
 fi
 
+# --- 11d. lr-find: the sweep, its CSV, its chart, its suggestion ----------
+name="lr-find: csv, a valid lr-find.svg and a suggested rate"
+if ok_run "$name" lr-find "$NAMES" --mode lines --hidden 16 --steps 60 --batch 32 \
+        --threads 1 --out "$T/lrf"; then
+    rows=$(($(wc -l <"$T/lrf/lr-find.csv") - 1))
+    if ! head -n 1 "$T/lrf/lr-find.csv" | grep -qx 'step,lr,loss,smoothed'; then
+        fail "$name" "bad csv header: $(head -n 1 "$T/lrf/lr-find.csv")"
+    elif [ "$rows" -lt 2 ] || [ "$rows" -gt 60 ]; then
+        fail "$name" "$rows csv rows, want 2 to 60"
+    elif ! "$PY" tests/check_svg.py lrfind "$T/lrf/lr-find.svg" "$rows" 2>"$T/svg.err"; then
+        fail "$name" "$(tail -n 1 "$T/svg.err")"
+    elif ! "$PY" -c 'import sys
+lr = float(open(sys.argv[1]).read())
+rows = [l.split(",") for l in open(sys.argv[2]).read().split()[1:]]
+lrs = [float(r[1]) for r in rows]
+assert abs(lrs[0] - 1e-5) < 1e-9 and all(b > a for a, b in zip(lrs, lrs[1:]))
+best = min(rows, key=lambda r: float(r[3]))
+assert abs(lr - float(best[1]) / 10) <= 0.05 * lr, (lr, best)' "$T/out" "$T/lrf/lr-find.csv" 2>"$T/py.err"; then
+        fail "$name" "suggestion is not the lowest-loss lr / 10: $(tail -n 1 "$T/py.err")"
+    else
+        pass "$name ($rows steps)"
+    fi
+fi
+check_exit "lr-find: --end-lr below --start-lr" 2 "--end-lr" lr-find "$NAMES" --start-lr 0.1 --end-lr 0.01
+check_exit "lr-find: no FILE" 2 "FILE" lr-find
+
 # --- 12. the man page documents every command and flag of --help -----------
 if "$PY" tests/check_manpage.py "$BIN" tinychar.1 >"$T/out" 2>"$T/err"; then
     pass "man page: $(sed 's/^check_manpage: //' "$T/out")"
