@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../common/rng.h"
+#include "../model/optim.h"
 #include "../plot/pca.h"
 #include "../plot/plot.h"
 #include "../plot/svg.h"
@@ -510,6 +511,45 @@ START_TEST(test_pca_degenerate)
 }
 END_TEST
 
+/* ---- the learning-rate finder: range, smoothing, suggestion, chart -------- */
+
+START_TEST(test_lr_find)
+{
+    /* lr(i) = start (end/start)^(i/(n-1)): the ends exactly, the middle at
+     * the geometric mean. */
+    ck_assert_double_eq_tol(optim_lr_range(1e-5, 1, 0, 5), 1e-5, 1e-18);
+    ck_assert_double_eq_tol(optim_lr_range(1e-5, 1, 4, 5), 1, 1e-12);
+    ck_assert_double_eq_tol(optim_lr_range(1e-4, 1, 2, 5), 1e-2, 1e-14);
+    /* Bias correction: a constant loss smooths to itself from step 0. */
+    double avg = 0;
+    for (uint64_t i = 0; i < 5; i++)
+        ck_assert_double_eq_tol(optim_lr_smooth(&avg, 0.98, 2.5, i), 2.5, 1e-12);
+    enum { N = 7 };
+    double lr[N], loss[N], sm[N] = {3.0, 2.9, 2.5, 2.2, 2.4, 3.5, 9.0};
+    for (int i = 0; i < N; i++) {
+        lr[i] = optim_lr_range(1e-5, 1, (uint64_t)i, N);
+        loss[i] = sm[i] + (i % 2 ? 0.1 : -0.1);
+    }
+    ck_assert_double_eq_tol(optim_lr_suggest(lr, sm, N), lr[3] / 10, 1e-15);
+    char *svg;
+    size_t len;
+    Error err;
+    ck_assert_int_eq(plot_lr_find_svg(&svg, &len, lr, loss, sm, N, lr[3] / 10,
+                                      "lr <find>", &err), 0);
+    assert_well_formed(svg);
+    ck_assert_int_eq(polyline_points(svg, "loss"), N);
+    ck_assert_int_eq(polyline_points(svg, "smoothed"), N);
+    ck_assert_int_eq(count(svg, "class=\"suggested\""), 1);
+    /* Decade ticks from 1e-5 to 1e0 on the log axis. */
+    ck_assert_ptr_nonnull(strstr(svg, ">1e-5</text>"));
+    ck_assert_ptr_nonnull(strstr(svg, ">1e0</text>"));
+    ck_assert_ptr_nonnull(strstr(svg, "lr &lt;find&gt;"));
+    free(svg);
+    lr[2] = 0;
+    ck_assert_int_eq(plot_lr_find_svg(&svg, &len, lr, loss, sm, N, 0, "t", &err), -1);
+}
+END_TEST
+
 static Suite *plot_suite(void)
 {
     Suite *s = suite_create("plot");
@@ -519,6 +559,7 @@ static Suite *plot_suite(void)
     tcase_add_test(tc, test_metrics_parse);
     tcase_add_test(tc, test_loss_svg);
     tcase_add_test(tc, test_scatter_svg);
+    tcase_add_test(tc, test_lr_find);
     suite_add_tcase(s, tc);
     tc = tcase_create("pca");
     tcase_add_test(tc, test_pca_known);
