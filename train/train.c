@@ -557,6 +557,10 @@ int train_main(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
+    /* SA_RESTART: a Ctrl-C that lands while a checkpoint is being written
+     * must not turn that write() or fsync() into an error; the loop sees
+     * the flag at the next step and saves then. */
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
 
     double t_start = now_seconds();
