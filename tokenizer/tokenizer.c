@@ -266,9 +266,13 @@ int tok_build(Tokenizer *tok, TokKind kind, int has_boundary,
     unsigned char *seen = mem_calloc(n_seen, 1, "vocabulary scan", err);
     if (!seen)
         return -1;
+    /* The scans below stop after the largest code point seen, so an ASCII
+     * text costs 128 steps, not 0x110000. */
+    size_t end = n_seen;
     if (kind == TOK_BYTE) {
         memset(seen, 1, 256);
     } else {
+        end = 1;
         size_t i = 0;
         while (i < len) {
             utf8proc_int32_t cp = text[i];
@@ -281,13 +285,15 @@ int tok_build(Tokenizer *tok, TokKind kind, int has_boundary,
                 }
             }
             seen[cp] = 1;
+            if ((size_t)cp >= end)
+                end = (size_t)cp + 1;
             i += (size_t)step;
         }
         if (has_boundary)
             seen['\n'] = 0;
     }
     int32_t count = has_boundary ? 1 : 0;
-    for (size_t c = 0; c < n_seen; c++)
+    for (size_t c = 0; c < end; c++)
         count += seen[c];
     if (count == (has_boundary ? 1 : 0)) {
         free(seen);
@@ -301,7 +307,7 @@ int tok_build(Tokenizer *tok, TokKind kind, int has_boundary,
     int32_t v = 0;
     if (has_boundary)
         tok->vocab[v++] = TOK_BOUNDARY_CP;
-    for (size_t c = 0; c < n_seen; c++)
+    for (size_t c = 0; c < end; c++)
         if (seen[c])
             tok->vocab[v++] = (int32_t)c;
     tok->vocab_size = count;
