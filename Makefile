@@ -205,3 +205,30 @@ install-check: tinychar
 .PHONY: kill-test
 kill-test: tinychar
 	@tests/kill_test.sh
+
+# ---- make fuzz (tests/fuzz/): libFuzzer targets ---------------------------
+# The checkpoint loader, the UTF-8 tokenizer and the flag parser, each built
+# with clang's -fsanitize=fuzzer,address,undefined and run FUZZ_SECONDS
+# seconds from seeds made by tests/fuzz/run.sh (needs Debian's clang).
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_TARGETS := fuzz_ckpt fuzz_tokenizer fuzz_flags
+FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/%)
+# matmul.c uses GCC vector builtins clang lacks; it is not under test here,
+# so it is compiled by $(CC) without instrumentation and linked in.
+FUZZ_SRC := $(filter-out model/matmul.c,$(LIB_SRC)) cli/cli.c
+
+build/fuzz/matmul.o: model/matmul.c model/matmul.h | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=c11 -O2 -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) build/fuzz/matmul.o | deps
+	@command -v $(FUZZ_CC) >/dev/null || { echo "tinychar: make fuzz needs clang: apt-get install clang"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(UTF8PROC_CFLAGS) -o $@ $< $(FUZZ_SRC) \
+	  build/fuzz/matmul.o $(UTF8PROC_LIBS) -lm
+
+.PHONY: fuzz
+fuzz: tinychar $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
