@@ -98,7 +98,7 @@ else
 	@tests/e2e.sh
 endif
 
-test: unit e2e reference
+test: unit e2e reference robustness
 	@echo "== all tests passed ($(or $(VARIANT),default) build)"
 
 asan:
