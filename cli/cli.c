@@ -201,6 +201,30 @@ int cli_parse(Opt *opts, int n_opts, int argc, char **argv, const char **pos,
     return 0;
 }
 
+int cli_begin(const Command *cmd, int argc, char **argv, const char **pos)
+{
+    int n_pos, help, version;
+    Error err;
+    if (cli_parse(cmd->opts, cmd->n_opts, argc, argv, pos, cmd->n_pos, &n_pos,
+                  &help, &version, &err) != 0)
+        return cli_fail(EXIT_USAGE, "%s: %s (see 'tinychar %s --help')",
+                        cmd->name, err.msg, cmd->name);
+    if (help) {
+        printf("usage: tinychar %s %s\n\n%s\noptions:\n", cmd->name, cmd->usage,
+               cmd->about);
+        cli_print_options(cmd->opts, cmd->n_opts);
+        return EXIT_OK;
+    }
+    if (version) {
+        printf("tinychar %s\n", TINYCHAR_VERSION);
+        return EXIT_OK;
+    }
+    if (n_pos != cmd->n_pos)
+        return cli_fail(EXIT_USAGE, "%s: %s (see 'tinychar %s --help')",
+                        cmd->name, cmd->operands, cmd->name);
+    return -1;
+}
+
 void cli_print_options(const Opt *opts, int n_opts)
 {
     for (int k = 0; k < n_opts; k++) {

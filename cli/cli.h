@@ -71,6 +71,25 @@ typedef struct {
 int cli_parse(Opt *opts, int n_opts, int argc, char **argv, const char **pos,
               int max_pos, int *n_pos, int *help, int *version, Error *err);
 
+/* A subcommand's command line, described once. */
+typedef struct {
+    const char *name;      /* "eval" */
+    const char *usage;     /* what follows the name: "CKPT FILE [options]" */
+    const char *about;     /* the --help paragraph, ending in a newline */
+    const char *operands;  /* said when the positional count is wrong:
+                            * "give a checkpoint and a text file" */
+    int n_pos;             /* exact number of positional arguments */
+    Opt *opts;
+    int n_opts;
+} Command;
+
+/* The start every subcommand shares: parses argv into cmd's options and pos
+ * (room for n_pos), answers --help and --version, and checks the number of
+ * positional arguments. Returns -1 when the command should go on, or the
+ * exit code to return at once (EXIT_OK after --help or --version, EXIT_USAGE
+ * after printing what is wrong). */
+int cli_begin(const Command *cmd, int argc, char **argv, const char **pos);
+
 /* Prints "  --name META   help" lines for the table. */
 void cli_print_options(const Opt *opts, int n_opts);
 

@@ -153,30 +153,20 @@ int plot_main(int argc, char **argv)
          "draw the embeddings of CKPT (default RUN_DIR/best.ckpt, else last.ckpt)", 0},
         {"--quiet", OPT_FLAG, &quiet, 0, 0, NULL, NULL, "print errors only", 0},
     };
-    int n_opts = (int)(sizeof opts / sizeof *opts);
+    const Command cmd = {
+        "plot", "RUN_DIR [options]",
+        "Draws two SVG images into the run directory of a training:\n"
+        "  loss.svg       train and val loss against step, from metrics.csv\n"
+        "                 (training also redraws it at every evaluation)\n"
+        "  embedding.svg  each character's embedding projected to 2-D by PCA,\n"
+        "                 from best.ckpt (else last.ckpt)\n"
+        "Open them in a web browser.\n",
+        "give one run directory", 1, opts, (int)(sizeof opts / sizeof *opts)};
     const char *pos[1];
-    int n_pos, help, version;
+    int started = cli_begin(&cmd, argc, argv, pos);
+    if (started >= 0)
+        return started;
     Error err;
-    if (cli_parse(opts, n_opts, argc, argv, pos, 1, &n_pos, &help, &version, &err) != 0)
-        return cli_fail(EXIT_USAGE, "plot: %s (see 'tinychar plot --help')", err.msg);
-    if (help) {
-        printf("usage: tinychar plot RUN_DIR [options]\n\n"
-               "Draws two SVG images into the run directory of a training:\n"
-               "  loss.svg       train and val loss against step, from metrics.csv\n"
-               "                 (training also redraws it at every evaluation)\n"
-               "  embedding.svg  each character's embedding projected to 2-D by PCA,\n"
-               "                 from best.ckpt (else last.ckpt)\n"
-               "Open them in a web browser.\n\noptions:\n");
-        cli_print_options(opts, n_opts);
-        return EXIT_OK;
-    }
-    if (version) {
-        printf("tinychar %s\n", TINYCHAR_VERSION);
-        return EXIT_OK;
-    }
-    if (n_pos != 1)
-        return cli_fail(EXIT_USAGE, "plot: give one run directory "
-                        "(see 'tinychar plot --help')");
     const char *dir = pos[0];
     if (strlen(dir) > 3000)
         return cli_fail(EXIT_USAGE, "plot: RUN_DIR: path is too long (%zu bytes, "

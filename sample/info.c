@@ -42,26 +42,16 @@ int info_main(int argc, char **argv)
     Opt opts[] = {
         {"--json", OPT_FLAG, &json, 0, 0, NULL, NULL, "print one JSON object", 0},
     };
-    int n_opts = 1;
+    const Command cmd = {
+        "info", "CKPT [options]",
+        "Describes a checkpoint: model config, parameter count, vocabulary,\n"
+        "training steps and best validation loss.\n",
+        "give one checkpoint file", 1, opts, (int)(sizeof opts / sizeof *opts)};
     const char *pos[1];
-    int n_pos, help, version;
+    int code = cli_begin(&cmd, argc, argv, pos);
+    if (code >= 0)
+        return code;
     Error err;
-    if (cli_parse(opts, n_opts, argc, argv, pos, 1, &n_pos, &help, &version, &err) != 0)
-        return cli_fail(EXIT_USAGE, "info: %s (see 'tinychar info --help')", err.msg);
-    if (help) {
-        printf("usage: tinychar info CKPT [options]\n\n"
-               "Describes a checkpoint: model config, parameter count, vocabulary,\n"
-               "training steps and best validation loss.\n\noptions:\n");
-        cli_print_options(opts, n_opts);
-        return EXIT_OK;
-    }
-    if (version) {
-        printf("tinychar %s\n", TINYCHAR_VERSION);
-        return EXIT_OK;
-    }
-    if (n_pos != 1)
-        return cli_fail(EXIT_USAGE, "info: give one checkpoint file "
-                        "(see 'tinychar info --help')");
     Loaded ld = {0};
     if (cli_load_checkpoint(&ld, pos[0], &err) != 0)
         return cli_fail(EXIT_RUNTIME, "%s", err.msg);

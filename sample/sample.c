@@ -138,25 +138,16 @@ int sample_main(int argc, char **argv)
          "do not print the seed", 0},
     };
     int n_opts = (int)(sizeof opts / sizeof *opts);
+    const Command cmd = {
+        "sample", "CKPT [options]",
+        "Generates text from a checkpoint on stdout. Lines-mode models print one\n"
+        "item per line; stream models print continuous text.\n",
+        "give one checkpoint file", 1, opts, n_opts};
     const char *pos[1];
-    int n_pos, help, version;
+    int started = cli_begin(&cmd, argc, argv, pos);
+    if (started >= 0)
+        return started;
     Error err;
-    if (cli_parse(opts, n_opts, argc, argv, pos, 1, &n_pos, &help, &version, &err) != 0)
-        return cli_fail(EXIT_USAGE, "sample: %s (see 'tinychar sample --help')", err.msg);
-    if (help) {
-        printf("usage: tinychar sample CKPT [options]\n\n"
-               "Generates text from a checkpoint on stdout. Lines-mode models print one\n"
-               "item per line; stream models print continuous text.\n\noptions:\n");
-        cli_print_options(opts, n_opts);
-        return EXIT_OK;
-    }
-    if (version) {
-        printf("tinychar %s\n", TINYCHAR_VERSION);
-        return EXIT_OK;
-    }
-    if (n_pos != 1)
-        return cli_fail(EXIT_USAGE, "sample: give one checkpoint file "
-                        "(see 'tinychar sample --help')");
     if (stop && !*stop)
         return cli_fail(EXIT_USAGE, "sample: --stop: give a non-empty string");
     int seed_given = cli_opt(opts, n_opts, "--seed")->seen;

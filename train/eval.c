@@ -19,27 +19,18 @@ int eval_main(int argc, char **argv)
         {"--threads", OPT_INT, &threads, 1, 1024, NULL, "N",
          "threads to use (default: all cores)", 0},
     };
-    int n_opts = (int)(sizeof opts / sizeof *opts);
+    const Command cmd = {
+        "eval", "CKPT FILE [options]",
+        "Prints the model's mean loss over every character of FILE: nats and\n"
+        "bits per character, perplexity, and the number of characters scored.\n"
+        "FILE is read in the checkpoint's mode (stream or lines).\n",
+        "give a checkpoint and a text file", 2, opts,
+        (int)(sizeof opts / sizeof *opts)};
     const char *pos[2];
-    int n_pos, help, version;
+    int code = cli_begin(&cmd, argc, argv, pos);
+    if (code >= 0)
+        return code;
     Error err;
-    if (cli_parse(opts, n_opts, argc, argv, pos, 2, &n_pos, &help, &version, &err) != 0)
-        return cli_fail(EXIT_USAGE, "eval: %s (see 'tinychar eval --help')", err.msg);
-    if (help) {
-        printf("usage: tinychar eval CKPT FILE [options]\n\n"
-               "Prints the model's mean loss over every character of FILE: nats and\n"
-               "bits per character, perplexity, and the number of characters scored.\n"
-               "FILE is read in the checkpoint's mode (stream or lines).\n\noptions:\n");
-        cli_print_options(opts, n_opts);
-        return EXIT_OK;
-    }
-    if (version) {
-        printf("tinychar %s\n", TINYCHAR_VERSION);
-        return EXIT_OK;
-    }
-    if (n_pos != 2)
-        return cli_fail(EXIT_USAGE, "eval: give a checkpoint and a text file "
-                        "(see 'tinychar eval --help')");
     cli_set_threads(threads);
 
     Loaded ld = {0};
@@ -48,7 +39,7 @@ int eval_main(int argc, char **argv)
     unsigned char *text = NULL;
     int32_t *ctx = NULL, *targets = NULL;
     size_t len;
-    int code = EXIT_RUNTIME;
+    code = EXIT_RUNTIME;
     const int B = 256;
     if (cli_load_checkpoint(&ld, pos[0], &err) != 0 ||
         cli_read_text(&text, &len, pos[1], (TokKind)ld.ck.st.tokenizer,

@@ -26,29 +26,22 @@ int gradcheck_main(int argc, char **argv)
         {"--seed", OPT_U64, &seed, 0, 0, NULL, "S",
          "random seed for the parameters and the batch (default 1)", 0},
     };
-    int n_opts = (int)(sizeof opts / sizeof *opts);
+    char about[600];
+    snprintf(about, sizeof about,
+             "Checks backpropagation: builds a small random model and a random batch\n"
+             "of %d examples, computes the gradient of the loss with the backward\n"
+             "pass, and compares it, parameter by parameter, with the central\n"
+             "difference (loss(p + h) - loss(p - h)) / 2h, h = %g. Tensors larger\n"
+             "than %d entries are checked on a random sample of that many. Prints\n"
+             "one row per parameter tensor; exits 0 if all pass, 1 if any fails.\n",
+             GRADCHECK_BATCH, GRADCHECK_EPS, GRADCHECK_MAX_ENTRIES);
+    const Command cmd = {"gradcheck", "[options]", about, "takes no file arguments",
+                         0, opts, (int)(sizeof opts / sizeof *opts)};
     const char *pos[1];
-    int n_pos, help, version;
+    int started = cli_begin(&cmd, argc, argv, pos);
+    if (started >= 0)
+        return started;
     Error err;
-    if (cli_parse(opts, n_opts, argc, argv, pos, 0, &n_pos, &help, &version, &err) != 0)
-        return cli_fail(EXIT_USAGE, "gradcheck: %s (see 'tinychar gradcheck --help')",
-                        err.msg);
-    if (help) {
-        printf("usage: tinychar gradcheck [options]\n\n"
-               "Checks backpropagation: builds a small random model and a random batch\n"
-               "of %d examples, computes the gradient of the loss with the backward\n"
-               "pass, and compares it, parameter by parameter, with the central\n"
-               "difference (loss(p + h) - loss(p - h)) / 2h, h = %g. Tensors larger\n"
-               "than %d entries are checked on a random sample of that many. Prints\n"
-               "one row per parameter tensor; exits 0 if all pass, 1 if any fails.\n\n"
-               "options:\n", GRADCHECK_BATCH, GRADCHECK_EPS, GRADCHECK_MAX_ENTRIES);
-        cli_print_options(opts, n_opts);
-        return EXIT_OK;
-    }
-    if (version) {
-        printf("tinychar %s\n", TINYCHAR_VERSION);
-        return EXIT_OK;
-    }
     /* Thousands of tiny forward passes: one thread is fastest. */
     cli_set_threads(1);
     GradcheckCase c = {0};

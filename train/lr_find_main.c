@@ -58,30 +58,20 @@ int lr_find_main(int argc, char **argv)
         {"--quiet", OPT_FLAG, &quiet, 0, 0, NULL, NULL,
          "print errors only (the suggestion still goes to stdout)", 0},
     };
-    int n_opts = (int)(sizeof opts / sizeof *opts);
+    const Command cmd = {
+        "lr-find", "FILE [options]",
+        "Trains a fresh model on FILE for --steps steps while the learning rate\n"
+        "grows exponentially from --start-lr to --end-lr, and writes\n"
+        "DIR/lr-find.csv (step, lr, loss, smoothed) and DIR/lr-find.svg (loss\n"
+        "against learning rate, log scale). Stops early once the smoothed loss\n"
+        "exceeds 4 times its best. Prints the suggested learning rate on stdout:\n"
+        "the one at the lowest smoothed loss, divided by 10.\n",
+        "give one text FILE", 1, opts, (int)(sizeof opts / sizeof *opts)};
     const char *pos[1];
-    int n_pos, help, version;
+    int started = cli_begin(&cmd, argc, argv, pos);
+    if (started >= 0)
+        return started;
     Error err;
-    if (cli_parse(opts, n_opts, argc, argv, pos, 1, &n_pos, &help, &version, &err) != 0)
-        return cli_fail(EXIT_USAGE, "lr-find: %s (see 'tinychar lr-find --help')", err.msg);
-    if (help) {
-        printf("usage: tinychar lr-find FILE [options]\n\n"
-               "Trains a fresh model on FILE for --steps steps while the learning rate\n"
-               "grows exponentially from --start-lr to --end-lr, and writes\n"
-               "DIR/lr-find.csv (step, lr, loss, smoothed) and DIR/lr-find.svg (loss\n"
-               "against learning rate, log scale). Stops early once the smoothed loss\n"
-               "exceeds 4 times its best. Prints the suggested learning rate on stdout:\n"
-               "the one at the lowest smoothed loss, divided by 10.\n\noptions:\n");
-        cli_print_options(opts, n_opts);
-        return EXIT_OK;
-    }
-    if (version) {
-        printf("tinychar %s\n", TINYCHAR_VERSION);
-        return EXIT_OK;
-    }
-    if (n_pos != 1)
-        return cli_fail(EXIT_USAGE, "lr-find: give one text FILE "
-                        "(see 'tinychar lr-find --help')");
     if (steps < 2 || steps > 1000000)
         return cli_fail(EXIT_USAGE, "lr-find: --steps must be from 2 to 1000000");
     if (!(end_lr > start_lr))

@@ -155,18 +155,6 @@ static void run_free(Run *r)
     file_unlock(r->lock_fd);
 }
 
-static void print_help(Opt *opts, int n)
-{
-    printf("usage: tinychar train FILE [options]\n"
-           "       tinychar train FILE --resume CKPT [--out DIR] [--val-file F]\n\n"
-           "Trains a character-level MLP language model on FILE. Writes DIR/last.ckpt\n"
-           "at every evaluation, DIR/best.ckpt when the validation loss improves, and\n"
-           "DIR/metrics.csv. Each evaluation uses up to %d examples.\n"
-           "Give --steps or --time (default: --steps 5000). Ctrl-C saves last.ckpt.\n\n"
-           "options:\n", EVAL_EXAMPLES);
-    cli_print_options(opts, n);
-}
-
 static int all_finite(const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -364,22 +352,23 @@ int train_main(int argc, char **argv)
          "print errors only", 0},
     };
     int n_opts = (int)(sizeof opts / sizeof *opts);
+    char about[600];
+    snprintf(about, sizeof about,
+             "Trains a character-level MLP language model on FILE. Writes DIR/last.ckpt\n"
+             "at every evaluation, DIR/best.ckpt when the validation loss improves, and\n"
+             "DIR/metrics.csv. Each evaluation uses up to %d examples.\n"
+             "Give --steps or --time (default: --steps 5000). Ctrl-C saves last.ckpt.\n",
+             EVAL_EXAMPLES);
+    const Command cmd = {"train",
+                         "FILE [options]\n"
+                         "       tinychar train FILE --resume CKPT [--out DIR] [--val-file F]",
+                         about,
+                         "give one text FILE to train on", 1, opts, n_opts};
     const char *pos[1];
-    int n_pos, help, version;
+    int started = cli_begin(&cmd, argc, argv, pos);
+    if (started >= 0)
+        return started;
     Error err;
-    if (cli_parse(opts, n_opts, argc, argv, pos, 1, &n_pos, &help, &version, &err) != 0)
-        return cli_fail(EXIT_USAGE, "train: %s (see 'tinychar train --help')", err.msg);
-    if (help) {
-        print_help(opts, n_opts);
-        return EXIT_OK;
-    }
-    if (version) {
-        printf("tinychar %s\n", TINYCHAR_VERSION);
-        return EXIT_OK;
-    }
-    if (n_pos != 1)
-        return cli_fail(EXIT_USAGE, "train: give one text FILE to train on "
-                        "(see 'tinychar train --help')");
     a.file = pos[0];
     a.opt.kind = (OptimKind)a.optimizer;
     int steps_given = cli_opt(opts, n_opts, "--steps")->seen;
