@@ -16,8 +16,9 @@
 /* Exit codes (documented in the README). */
 enum {
     EXIT_OK = 0,
-    EXIT_RUNTIME = 1,     /* I/O failure, bad data, bad checkpoint, divergence */
+    EXIT_RUNTIME = 1,     /* I/O failure, bad data, bad checkpoint */
     EXIT_USAGE = 2,       /* bad command line */
+    EXIT_DIVERGED = 3,    /* training hit a NaN or infinity; nothing bad saved */
     EXIT_INTERRUPTED = 130 /* Ctrl-C: last.ckpt saved, then stopped */
 };
 

@@ -266,7 +266,7 @@ fi
 
 # Divergence: exit 1 with a message, and the last checkpoint saved before it
 # (one is saved after every step here) still loads.
-check_exit "hostile: --lr 1e6 diverges" 1 "diverged" train "$NAMES" --mode lines \
+check_exit "hostile: --lr 1e6 diverges (exit 3)" 3 "diverged" train "$NAMES" --mode lines \
     --hidden 32 --lr 1e6 --warmup 0 --steps 100 --eval-every 1 --threads 1 --out "$T/div"
 if [ -f "$T/div/last.ckpt" ] && ok_run "diverged run keeps a checkpoint" info "$T/div/last.ckpt" --json; then
     pass "diverged run keeps a loadable checkpoint"
@@ -275,7 +275,7 @@ else
 fi
 # Diverging before the first save: there is no checkpoint, so the message must
 # not promise one.
-check_exit "hostile: diverges before the first save" 1 "diverged" train "$NAMES" --mode lines \
+check_exit "hostile: diverges before the first save (exit 3)" 3 "diverged" train "$NAMES" --mode lines \
     --hidden 32 --lr 1e6 --warmup 0 --steps 100 --eval-every 50 --threads 1 --out "$T/div0"
 if [ ! -e "$T/div0/last.ckpt" ] && grep -q 'is kept' "$T/err"; then
     fail "hostile: no checkpoint promised when none was saved" "$(err_tail)"

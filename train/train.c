@@ -138,6 +138,7 @@ typedef struct {
     FILE *metrics;
     int lock_fd;          /* holds DIR/lock while training, -1 if none */
     int have_checkpoint;  /* a checkpoint of this run exists to fall back on */
+    int diverged;         /* stopped on a NaN or infinity: EXIT_DIVERGED */
 } Run;
 
 static void run_free(Run *r)
@@ -176,10 +177,12 @@ static int save(Run *r, int best, Error *err)
 {
     if (!all_finite(r->model.params, r->model.n_params) ||
         !all_finite(r->opt.m, r->opt.n) ||
-        (r->opt.v && !all_finite(r->opt.v, r->opt.n)))
+        (r->opt.v && !all_finite(r->opt.v, r->opt.n))) {
+        r->diverged = 1;
         return err_set(err, "training diverged by step %llu: parameters or "
                        "optimizer state became NaN or infinite; try a lower "
                        "--lr. %s", (unsigned long long)r->st.step, kept(r));
+    }
     Checkpoint ck = {
         .cfg = r->model.cfg,
         .opt = r->opt.cfg,
@@ -589,6 +592,7 @@ int train_main(int argc, char **argv)
                     "training diverged, try a lower --lr (e.g. %.1g). %s",
                     isnan(loss) ? "NaN" : "infinite", (unsigned long long)st->step,
                     lr, a.opt.lr / 10, kept(&r));
+            r.diverged = 1;
             goto fail;
         }
         model_zero_grad(&r.model);
@@ -631,6 +635,7 @@ int train_main(int argc, char **argv)
             err_set(&err, "the evaluation loss became non-finite at step %llu; "
                     "training diverged, try a lower --lr. %s",
                     (unsigned long long)st->step, kept(&r));
+            r.diverged = 1;
             goto fail;
         }
         int best = vl < st->best_val;
@@ -681,6 +686,8 @@ int train_main(int argc, char **argv)
 fail:
     if (!a.quiet && isatty(STDERR_FILENO))
         fputs("\r\033[K", stderr);
+    if (r.diverged)
+        code = EXIT_DIVERGED;
     cli_loaded_free(&resumed);
     run_free(&r);
     return cli_fail(code, "%s", err.msg);
