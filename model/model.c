@@ -59,7 +59,7 @@ int model_tensors(const ModelConfig *c, TensorInfo out[MODEL_MAX_TENSORS])
     } while (0)
     ADD("embedding", (size_t)c->vocab, (size_t)c->embed, 1);
     for (int l = 0; l < c->layers; l++) {
-        char name[24];
+        char name[32];
         snprintf(name, sizeof name, "hidden%d.weight", l);
         ADD(name, (size_t)c->hidden, l == 0 ? in : (size_t)c->hidden, 1);
         snprintf(name, sizeof name, "hidden%d.bias", l);

@@ -41,7 +41,7 @@ typedef struct {
 /* One named parameter tensor: rows x cols floats at `offset` in the
  * parameter array. decay: a weight matrix, which weight decay applies to. */
 typedef struct {
-    char name[24];
+    char name[32];
     size_t offset;
     size_t rows, cols;
     int decay;
