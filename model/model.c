@@ -179,6 +179,20 @@ int acts_init(Activations *a, const ModelConfig *c, int max_batch, int training,
     return 0;
 }
 
+double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
+                          int n_moments)
+{
+    double B = max_batch, in = (double)c->context * c->embed;
+    double H = c->hidden, V = c->vocab;
+    /* parameters and gradients, optimizer moments */
+    double floats = (double)model_param_count(c) * (2 + n_moments);
+    /* x, h per layer, logits, probs, losses (as in acts_init) */
+    floats += B * (in + H * c->layers + 2 * V + 1);
+    if (training) /* dlogits, dh, dz, dx */
+        floats += B * (V + 2 * H + in);
+    return floats * sizeof(float);
+}
+
 void acts_free(Activations *a)
 {
     free(a->x);

@@ -101,6 +101,12 @@ typedef struct {
 
 int acts_init(Activations *a, const ModelConfig *cfg, int max_batch,
               int training, Error *err);
+
+/* Bytes that model_init + acts_init(max_batch, training) + n_moments
+ * optimizer arrays allocate, as a double so no product can overflow; lets a
+ * program refuse a model too big for the machine before allocating it. */
+double model_memory_bytes(const ModelConfig *cfg, int max_batch, int training,
+                          int n_moments);
 void acts_free(Activations *a);
 
 /* Forward pass of `batch` rows. ctx (B, T). Logits land in a->logits. With

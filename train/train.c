@@ -156,6 +156,25 @@ static void run_free(Run *r)
     file_unlock(r->lock_fd);
 }
 
+/* MemAvailable from /proc/meminfo in bytes (what can be allocated without
+ * swapping), else the physical memory size, else 0 when unknown. */
+static double available_memory(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                fclose(f);
+                return (double)kb * 1024.0;
+            }
+        fclose(f);
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : 0.0;
+}
+
 static int all_finite(const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -446,6 +465,18 @@ int train_main(int argc, char **argv)
     int B = a.resume ? (int)r.st.batch : a.batch;
     if (model_config_check(&cfg, &err) != 0) {
         code = EXIT_USAGE;
+        goto fail;
+    }
+    /* Refuse, before allocating, what cannot fit in the memory this machine
+     * has available: the allocations would otherwise succeed lazily and the
+     * kernel's OOM killer would end the run later, mid-step. */
+    double need = model_memory_bytes(&cfg, B, 1, a.opt.kind == OPTIM_ADAMW ? 2 : 1);
+    double avail = available_memory();
+    if (avail > 0 && need > avail) {
+        err_set(&err, "the model and a batch of %d need %.0f bytes (%.1f GiB) but "
+                "this machine has %.0f bytes (%.1f GiB) available; use a smaller "
+                "--hidden, --context, --embed or --batch", B, need, need / (1 << 30),
+                avail, avail / (1 << 30));
         goto fail;
     }
     if (model_init(&r.model, &cfg, &err) != 0 ||
