@@ -98,7 +98,7 @@ else
 	@tests/e2e.sh
 endif
 
-test: unit e2e reference robustness
+test: unit e2e reference robustness readme
 	@echo "== all tests passed ($(or $(VARIANT),default) build)"
 
 asan:
@@ -232,3 +232,8 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) build/fuzz/matmul.o | deps
 .PHONY: fuzz
 fuzz: tinychar $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# ---- readme (tests/readme_commands.sh): the README's commands, as written --
+.PHONY: readme
+readme: tinychar
+	@tests/readme_commands.sh
