@@ -728,6 +728,17 @@ else
     fail "man page and --help disagree" "$(tr '\n' ';' <"$T/err" | cut -c 1-400)"
 fi
 
+# --- seeds at the ends of their range ----------------------------------------
+for seed in 0 18446744073709551615; do
+    name="seed $seed: train and sample"
+    if ok_run "$name" train "$NAMES" --mode lines --hidden 16 --steps 20 --eval-every 10 \
+            --seed $seed --threads 1 --out "$T/seed-$seed" --quiet &&
+            ok_run "$name" sample "$T/seed-$seed/last.ckpt" --num 3 --seed $seed; then
+        if [ "$(wc -l < "$T/out")" -eq 3 ]; then pass "$name"; else fail "$name" "not 3 samples"; fi
+    fi
+done
+check_exit "seed 2^64 is out of range" 2 "--seed" train "$NAMES" --seed 18446744073709551616 --out "$T/r"
+
 elapsed=$(($(date +%s) - start))
 echo "e2e: $n_pass passed, $n_fail failed in ${elapsed}s"
 [ "$n_fail" -eq 0 ]
