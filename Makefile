@@ -3,7 +3,13 @@
 #   make test            build and run every test suite
 #   make NO_OMP=1 test   the same, serial build without OpenMP
 #   make asan            build with AddressSanitizer + UBSan and run the tests
+#   make valgrind        memcheck train/sample/eval/info/resume (PORTABLE build)
+#   make kill-test       SIGKILL, full disk and read-only runs never lose a checkpoint
+#   make fuzz            libFuzzer on the checkpoint loader, tokenizer, flag parser
+#   make bench           speed against PyTorch (BENCH_QUICK=1 for a short run)
 #   make demo            train on /usr/share/dict/words for about a minute and sample
+#   make install         PREFIX=/usr/local DESTDIR=; make uninstall
+#   make PORTABLE=1      build without -march=native
 #   make clean
 
 CC      ?= cc
