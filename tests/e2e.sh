@@ -16,33 +16,13 @@ BIN=${TINYCHAR:-./tinychar}
 DATA=../shared/data
 NAMES=$DATA/names.txt
 SPLIT=$DATA/names-split
-PY=${PYTHON:-/usr/bin/python3}
-# Under AddressSanitizer a refused huge allocation must return NULL like
-# malloc does, not abort (tinychar then reports the bytes it needed).
-export ASAN_OPTIONS="allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-# OpenMP threads that spin while waiting slow training down many times over
-# when another process shares the cores; sleeping waiters change only speed
-# (results are bit-identical for any thread count, which is checked below).
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
-[ -x "$PY" ] || PY=python3
+. tests/lib.sh
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/tinychar-e2e.XXXXXX") || exit 1
 bg_pid=
 trap 'if [ -n "$bg_pid" ]; then kill -KILL "$bg_pid" 2>/dev/null; fi; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM HUP
 
-n_pass=0
-n_fail=0
-start=$(date +%s)
-
-pass() {
-    n_pass=$((n_pass + 1))
-    printf 'ok    %s\n' "$1"
-}
-fail() {
-    n_fail=$((n_fail + 1))
-    printf 'FAIL  %s: %s\n' "$1" "$2"
-}
 
 for f in "$BIN" "$NAMES" "$SPLIT/train.txt" "$SPLIT/val.txt" "$SPLIT/test.txt" \
          "$DATA/tinyshakespeare.txt"; do

@@ -22,11 +22,8 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 BIN=${TINYCHAR:-./tinychar}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
-PY=${PYTHON:-/usr/bin/python3}
-[ -x "$PY" ] || PY=python3
 DATA=../shared/data
-export ASAN_OPTIONS="allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+. tests/lib.sh
 SEED=${KILL_SEED:-5}
 KILLS=${KILL_COUNT:-50}
 
@@ -39,22 +36,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-n_pass=0
-n_fail=0
-n_skip=0
-start=$(date +%s)
-pass() {
-    n_pass=$((n_pass + 1))
-    printf 'ok    %s\n' "$1"
-}
-fail() {
-    n_fail=$((n_fail + 1))
-    printf 'FAIL  %s: %s\n' "$1" "$2"
-}
-skip() {
-    n_skip=$((n_skip + 1))
-    printf 'skip  %s: %s\n' "$1" "$2"
-}
 
 if [ ! -x "$BIN" ] || [ ! -f "$DATA/names.txt" ]; then
     fail setup "need $BIN (make) and $DATA/names.txt"

@@ -20,11 +20,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 BIN=${TINYCHAR:-./tinychar}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
-PY=${PYTHON:-/usr/bin/python3}
-[ -x "$PY" ] || PY=python3
-# As in e2e.sh: a refused huge allocation returns NULL under ASan too.
-export ASAN_OPTIONS="allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+. tests/lib.sh
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/tinychar-robust.XXXXXX") || exit 1
 chmod 755 "$T"
@@ -32,23 +28,6 @@ bg_pid=
 trap 'if [ -n "$bg_pid" ]; then kill -KILL "$bg_pid" 2>/dev/null; fi; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM HUP
 
-n_pass=0
-n_fail=0
-n_skip=0
-start=$(date +%s)
-
-pass() {
-    n_pass=$((n_pass + 1))
-    printf 'ok    %s\n' "$1"
-}
-fail() {
-    n_fail=$((n_fail + 1))
-    printf 'FAIL  %s: %s\n' "$1" "$2"
-}
-skip() {
-    n_skip=$((n_skip + 1))
-    printf 'skip  %s: %s\n' "$1" "$2"
-}
 
 if [ ! -x "$BIN" ]; then
     fail setup "no binary $BIN (build with make)"
