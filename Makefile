@@ -24,6 +24,10 @@ CFLAGS  += -fno-math-errno
 # -O2 in GCC 12 only vectorizes loops that need no runtime checks; elementwise
 # loops (tanh, AdamW) need an alias check and a remainder loop to vectorize.
 CFLAGS  += -fvect-cost-model=dynamic
+# No code reads the floating-point exception flags, so a loop may compute both
+# sides of a select (tanh's two branches, one with a division) and keep one;
+# without this, GCC vectorizes such loops only where AVX-512 masks them.
+CFLAGS  += -fno-trapping-math
 ifdef PORTABLE
   VARIANT := portable
 else

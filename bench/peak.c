@@ -1,18 +1,19 @@
 /* peak.c - the FP32 peak of this machine, measured: every thread runs a loop
- * of 16 independent chains of 64-byte vector FMAs (acc = acc * m + c), which
- * is enough to cover the FMA latency (4 cycles) on two FMA units (8 chains
- * needed). Compiled with -march=native, so GCC's vector extensions become
- * AVX-512 FMAs where the CPU has them (two 256-bit FMAs each on AVX2).
+ * of 12 independent chains of native-width vector FMAs (acc = acc * m + c),
+ * enough to cover the FMA latency (4 to 5 cycles) on two FMA units (8 to 10
+ * chains needed), while the 12 accumulators plus m and c still fit in the 16
+ * registers of AVX2 (more would spill to memory and measure the spills).
+ * Compiled with -march=native, so the vectors are AVX-512 or AVX2 FMAs.
  * Threads are plain pthreads, so the peak is measured in OpenMP-less builds too. */
 #include "peak.h"
 
 #include <pthread.h>
 #include <time.h>
 
-typedef float v16 __attribute__((vector_size(PEAK_LANES * sizeof(float))));
+typedef float vpeak __attribute__((vector_size(PEAK_LANES * sizeof(float))));
 
-/* FMAs per loop iteration and chain: 16 chains x 16 lanes x 2 flops. */
-#define CHAINS 16
+/* Flops per loop iteration: 12 chains x PEAK_LANES lanes x 2 flops. */
+#define CHAINS 12
 #define FLOPS_PER_ITER (CHAINS * PEAK_LANES * 2.0)
 /* Iterations between clock reads: about 0.1 ms at 100 GFLOP/s. */
 #define BLOCK 20000
@@ -37,13 +38,13 @@ static void *fma_loop(void *arg)
      * recurrence; with m < 1 every chain converges to c / (1 - m) = 1, no
      * overflow and no subnormals. */
     volatile float vm = 0.999999f, vc = 1e-6f;
-    v16 m = {0}, c = {0};
+    vpeak m = {0}, c = {0};
     m += vm;
     c += vc;
     /* Distinct starting values, or the compiler merges identical chains. */
-    v16 a0 = c * 0, a1 = c * 1, a2 = c * 2, a3 = c * 3, a4 = c * 4, a5 = c * 5;
-    v16 a6 = c * 6, a7 = c * 7, a8 = c * 8, a9 = c * 9, a10 = c * 10;
-    v16 a11 = c * 11, a12 = c * 12, a13 = c * 13, a14 = c * 14, a15 = c * 15;
+    vpeak a0 = c * 0, a1 = c * 1, a2 = c * 2, a3 = c * 3, a4 = c * 4, a5 = c * 5;
+    vpeak a6 = c * 6, a7 = c * 7, a8 = c * 8, a9 = c * 9, a10 = c * 10;
+    vpeak a11 = c * 11;
     double t0 = now(), iters = 0;
     do {
         for (int i = 0; i < BLOCK; i++) {
@@ -51,12 +52,11 @@ static void *fma_loop(void *arg)
             a0 = a0 * m + c;   a1 = a1 * m + c;   a2 = a2 * m + c;   a3 = a3 * m + c;
             a4 = a4 * m + c;   a5 = a5 * m + c;   a6 = a6 * m + c;   a7 = a7 * m + c;
             a8 = a8 * m + c;   a9 = a9 * m + c;   a10 = a10 * m + c; a11 = a11 * m + c;
-            a12 = a12 * m + c; a13 = a13 * m + c; a14 = a14 * m + c; a15 = a15 * m + c;
         }
         iters += BLOCK;
     } while (now() - t0 < job->seconds);
-    v16 s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) +
-            ((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15));
+    vpeak s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) +
+            ((a8 + a9) + (a10 + a11));
     job->sink = s[0];
     job->iters = iters;
     return NULL;

@@ -4,8 +4,15 @@
 #ifndef TINYCHAR_BENCH_PEAK_H
 #define TINYCHAR_BENCH_PEAK_H
 
-/* Floats per vector the FMA loop uses (16: 64-byte vectors). */
+/* Floats per vector the FMA loop uses: one native vector register, so each
+ * multiply-add is one FMA instruction (16 on AVX-512, 8 on AVX2). */
+#if defined(__AVX512F__)
 #define PEAK_LANES 16
+#elif defined(__AVX__)
+#define PEAK_LANES 8
+#else
+#define PEAK_LANES 4
+#endif
 
 /* GFLOP/s of `threads` threads each running the FMA loop for about
  * `seconds`; the best of `trials` runs, since on a shared machine anything
