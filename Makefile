@@ -55,7 +55,7 @@ CHECK_LIBS      = $(shell pkg-config --libs check)
 
 LIB_SRC := common/error.c common/rng.c common/mem.c common/crc32.c \
            common/fileio.c common/flags.c tokenizer/tokenizer.c data/data.c \
-           model/matmul.c model/layers.c model/model.c model/optim.c model/ckpt.c \
+           model/matmul.c model/layers.c model/table.c model/model.c model/optim.c model/ckpt.c \
            sample/sampler.c train/evaluate.c plot/svg.c plot/pca.c plot/plot.c \
            model/gradcheck.c
 APP_SRC := cli/cli.c cli/main.c train/train.c train/eval.c sample/sample.c \

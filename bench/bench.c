@@ -219,6 +219,7 @@ static int child_train(const Config *c, const char *data_dir, int threads,
         set_threads(1);
         SamplerConfig scfg = {1.0, 0, 1.0};
         if (acts_init(&gacts, &cfg, 1, 0, &err) != 0 ||
+            acts_freeze(&gacts, &m, &err) != 0 ||
             sampler_init(&sampler, &scfg, cfg.vocab, &err) != 0)
             goto done;
         int32_t pad = 0;

@@ -9,6 +9,7 @@
 
 #include "../common/mem.h"
 #include "layers.h"
+#include "table.h"
 
 int model_config_check(const ModelConfig *c, Error *err)
 {
@@ -172,10 +173,60 @@ int acts_init(Activations *a, const ModelConfig *c, int max_batch, int training,
         ok = ok && (a->dz = mem_calloc(bh, sizeof(float), "gradients", err));
         ok = ok && (a->dx = mem_calloc(bin, sizeof(float), "gradients", err));
     }
+    if (ok && model_table_pays(c, max_batch))
+        ok = acts_use_table(a, c, 1, err) == 0;
     if (!ok) {
         acts_free(a);
         return -1;
     }
+    return 0;
+}
+
+static size_t table_floats(const ModelConfig *c)
+{
+    return (size_t)c->context * c->vocab * c->hidden;
+}
+
+int model_table_pays(const ModelConfig *c, int max_batch)
+{
+    /* Table: T*V*E*H multiply-adds for each of its build and two backward
+     * products; direct: B*T*E*H for each of three products. The table route
+     * also adds rows (B*T*H), and its products are smaller and less
+     * efficient, so it needs V well below B. */
+    return 2L * c->vocab <= max_batch &&
+           (double)c->context * c->vocab * c->hidden <= MODEL_TABLE_MAX_FLOATS;
+}
+
+int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
+{
+    free(a->table);
+    free(a->dtable);
+    a->table = a->dtable = NULL;
+    a->frozen = 0;
+    if (!use)
+        return 0;
+    size_t n = table_floats(c);
+    a->table = mem_calloc(n, sizeof(float), "first-layer table", err);
+    if (a->table && a->training)
+        a->dtable = mem_calloc(n, sizeof(float), "first-layer table", err);
+    if (!a->table || (a->training && !a->dtable)) {
+        free(a->table);
+        a->table = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int acts_freeze(Activations *a, const Model *m, Error *err)
+{
+    const ModelConfig *c = &m->cfg;
+    if ((double)table_floats(c) > MODEL_TABLE_MAX_FLOATS)
+        return 0; /* too big to be worth it: stay direct */
+    if (!a->table && acts_use_table(a, c, 1, err) != 0)
+        return -1;
+    table_build(a->table, m->p.emb, m->p.w[0], c->context, c->vocab, c->embed,
+                c->hidden);
+    a->frozen = 1;
     return 0;
 }
 
@@ -190,6 +241,8 @@ double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
     floats += B * (in + H * c->layers + 2 * V + 1);
     if (training) /* dlogits, dh, dz, dx */
         floats += B * (V + 2 * H + in);
+    if (model_table_pays(c, max_batch)) /* table, and dtable */
+        floats += (double)c->context * V * H * (training ? 2 : 1);
     return floats * sizeof(float);
 }
 
@@ -205,6 +258,8 @@ void acts_free(Activations *a)
     free(a->dh);
     free(a->dz);
     free(a->dx);
+    free(a->table);
+    free(a->dtable);
     memset(a, 0, sizeof *a);
 }
 
@@ -212,20 +267,28 @@ double model_forward(const Model *m, Activations *a, const int32_t *ctx,
                      const int32_t *targets, int batch)
 {
     const ModelConfig *c = &m->cfg;
-    int in = c->context * c->embed, H = c->hidden, V = c->vocab;
-    /* 1. Embedding lookup: x = concat(emb[ctx[0]], ..., emb[ctx[T-1]]). */
-    embedding_forward(a->x, m->p.emb, ctx, batch, c->context, c->embed);
-    /* 2. Hidden layers: h_l = tanh(h_{l-1} W_l^T + b_l), with h_{-1} = x. */
-    const float *prev = a->x;
-    int prev_size = in;
+    int T = c->context, E = c->embed, H = c->hidden, V = c->vocab;
+    /* 1. Embedding lookup: x = concat(emb[ctx[0]], ..., emb[ctx[T-1]]),
+     *    and the first linear layer: x W_0^T + b_0. */
+    if (a->table) {
+        /* The same numbers, computed per character (table.h). */
+        if (!a->frozen)
+            table_build(a->table, m->p.emb, m->p.w[0], T, V, E, H);
+        table_forward(a->h[0], a->table, m->p.b[0], ctx, batch, T, V, H);
+    } else {
+        embedding_forward(a->x, m->p.emb, ctx, batch, T, E);
+        linear_forward(a->h[0], a->x, m->p.w[0], m->p.b[0], batch, T * E, H);
+    }
+    /* 2. Hidden layers: h_l = tanh(h_{l-1} W_l^T + b_l); layer 0's linear
+     *    part is done above. */
     for (int l = 0; l < c->layers; l++) {
-        linear_forward(a->h[l], prev, m->p.w[l], m->p.b[l], batch, prev_size, H);
+        if (l > 0)
+            linear_forward(a->h[l], a->h[l - 1], m->p.w[l], m->p.b[l], batch, H, H);
         tanh_forward(a->h[l], a->h[l], (long)batch * H);
-        prev = a->h[l];
-        prev_size = H;
     }
     /* 3. Output layer: one score (logit) per vocabulary character. */
-    linear_forward(a->logits, prev, m->p.wout, m->p.bout, batch, H, V);
+    linear_forward(a->logits, a->h[c->layers - 1], m->p.wout, m->p.bout, batch,
+                   H, V);
     if (!targets)
         return 0.0;
     /* 4. Loss: softmax cross-entropy, averaged over the batch in double. */
@@ -241,7 +304,7 @@ void model_backward(Model *m, Activations *a, const int32_t *ctx,
                     const int32_t *targets, int batch)
 {
     const ModelConfig *c = &m->cfg;
-    int in = c->context * c->embed, H = c->hidden, V = c->vocab, L = c->layers;
+    int T = c->context, E = c->embed, H = c->hidden, V = c->vocab, L = c->layers;
     /* Backpropagation: the forward steps in reverse, each turning the
      * gradient of its output into gradients of its input and parameters. */
     memset(a->dlogits, 0, (size_t)batch * V * sizeof(float));
@@ -257,13 +320,23 @@ void model_backward(Model *m, Activations *a, const int32_t *ctx,
         tanh_backward(a->dz, a->dh, a->h[l], (long)batch * H);
         /* Through the linear layer: into d W_l, d b_l and the gradient of
          * this layer's input (d h_{l-1}, or d x for the first layer). */
-        float *dprev = l > 0 ? a->dh : a->dx;
-        const float *prev = l > 0 ? a->h[l - 1] : a->x;
-        int prev_size = l > 0 ? H : in;
-        memset(dprev, 0, (size_t)batch * prev_size * sizeof(float));
-        linear_backward(dprev, m->g.w[l], m->g.b[l], a->dz, prev, m->p.w[l],
-                        batch, prev_size, H);
+        if (l > 0) {
+            memset(a->dh, 0, (size_t)batch * H * sizeof(float));
+            linear_backward(a->dh, m->g.w[l], m->g.b[l], a->dz, a->h[l - 1],
+                            m->p.w[l], batch, H, H);
+        } else if (a->table) {
+            /* By table: d b_0 as for any linear layer, then d W_0 and
+             * d emb through the table's gradient (table.h). */
+            linear_backward(NULL, NULL, m->g.b[0], a->dz, NULL, NULL, batch,
+                            T * E, H);
+            table_backward(m->g.w[0], m->g.emb, a->dtable, a->dz, ctx, m->p.emb,
+                           m->p.w[0], batch, T, V, E, H);
+        } else {
+            memset(a->dx, 0, (size_t)batch * T * E * sizeof(float));
+            linear_backward(a->dx, m->g.w[0], m->g.b[0], a->dz, a->x, m->p.w[0],
+                            batch, T * E, H);
+            /* Embedding: scatter d x back into the rows that were looked up. */
+            embedding_backward(m->g.emb, a->dx, ctx, batch, T, E);
+        }
     }
-    /* Embedding: scatter d x back into the rows that were looked up. */
-    embedding_backward(m->g.emb, a->dx, ctx, batch, c->context, c->embed);
 }

@@ -97,10 +97,34 @@ typedef struct {
     float *dh;                     /* (B, H) training only: d loss / d h_l */
     float *dz;                     /* (B, H) training only: d loss / d (pre-tanh) */
     float *dx;                     /* (B, T*E) training only */
+    /* The first layer by table (table.h), when it is the cheaper route: */
+    float *table;                  /* (T, V, H) or NULL: the direct route */
+    float *dtable;                 /* (T, V, H) training only */
+    int frozen;                    /* table holds these weights: keep it */
 } Activations;
 
+/* Allocates the buffers for batches of up to max_batch rows, with the table
+ * route when model_table_pays(cfg, max_batch). */
 int acts_init(Activations *a, const ModelConfig *cfg, int max_batch,
               int training, Error *err);
+
+/* Whether the first layer by table costs less than the direct route for
+ * batches of max_batch rows (about V < B), and the table is of a sensible
+ * size (at most MODEL_TABLE_MAX_FLOATS). */
+#define MODEL_TABLE_MAX_FLOATS (64L << 20)
+int model_table_pays(const ModelConfig *cfg, int max_batch);
+
+/* Switches a's first layer to the table route (use = 1, allocating the
+ * table) or the direct route (use = 0, freeing it). Both give the same
+ * results up to rounding; the tests compare them. */
+int acts_use_table(Activations *a, const ModelConfig *cfg, int use, Error *err);
+
+/* For generation, where the weights no longer change: builds the table from
+ * m's weights once (if it fits in MODEL_TABLE_MAX_FLOATS), and every later
+ * model_forward on `a` reuses it, so a character costs T row additions
+ * instead of a (T*E, H) matrix-vector product. Do not change m's weights
+ * afterwards without calling acts_freeze again. */
+int acts_freeze(Activations *a, const Model *m, Error *err);
 
 /* Bytes that model_init + acts_init(max_batch, training) + n_moments
  * optimizer arrays allocate, as a double so no product can overflow; lets a

@@ -213,7 +213,11 @@ int sample_main(int argc, char **argv)
     }
     SamplerConfig scfg = {temperature, top_k, top_p};
     ctx = mem_calloc((size_t)T, sizeof *ctx, "context", &err);
+    /* The weights are fixed from here on: acts_freeze builds the first
+     * layer's per-character table once, so each character costs T row
+     * additions instead of a (T*E, H) matrix-vector product. */
     if (!ctx || acts_init(&acts, &ld.model.cfg, 1, 0, &err) != 0 ||
+        acts_freeze(&acts, &ld.model, &err) != 0 ||
         sampler_init(&sampler, &scfg, V, &err) != 0)
         goto done;
     /* The training lines, read like the training text was. */

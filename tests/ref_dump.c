@@ -436,6 +436,11 @@ static void run_optimizer(FILE *dump, const char *out, const Case *c, int k)
         acts_init(&a, &c->cfg, c->batch, 1, &err) != 0)
         die("%s", err.msg);
     memcpy(m.params, c->params, m.n_params * sizeof(float));
+    /* Which route the first layer took (model_table_pays): 1 by table. */
+    char name[96];
+    int32_t table = a.table != NULL;
+    snprintf(name, sizeof name, "%s.table", OPT_NAME[k]);
+    put_i32(dump, name, &table, 1, 1);
     TensorInfo t[MODEL_MAX_TENSORS];
     int nt = model_tensors(&c->cfg, t);
     size_t B = (size_t)c->batch, T = (size_t)c->cfg.context;
@@ -445,7 +450,7 @@ static void run_optimizer(FILE *dump, const char *out, const Case *c, int k)
         train_step(&m, &a, &o, t, nt, c, k, step, c->ctx + s * B * T,
                    c->targets + s * B, &lrs[0], &norms[0]);
 
-    char path[4200], name[96];
+    char path[4200];
     snprintf(path, sizeof path, "%s.%s.ckpt", out, OPT_NAME[k]);
     write_ckpt(path, c, &m, &o, k, step);
 

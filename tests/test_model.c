@@ -885,6 +885,9 @@ START_TEST(test_thread_count_determinism)
     int saved = omp_get_max_threads();
     const int counts[] = {1, 2, 3, 8};
     double loss1 = 0.0;
+    /* Both routes of the first layer: directly, then by table (table.h). */
+    for (int table = 0; table < 2; table++) {
+    ck_assert_int_eq(acts_use_table(&a, &cfg, table, &err), 0);
     for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
         omp_set_num_threads(counts[c]);
         model_zero_grad(&m);
@@ -902,6 +905,7 @@ START_TEST(test_thread_count_determinism)
         ck_assert_msg(memcmp(m.grads, g1, m.n_params * sizeof *g1) == 0,
                       "%d threads: gradients differ", counts[c]);
     }
+    }
     omp_set_num_threads(saved);
     free(g1);
     free(l1);
@@ -910,6 +914,100 @@ START_TEST(test_thread_count_determinism)
 }
 END_TEST
 #endif
+
+/* Largest |x - y| over n values, relative to max(1, largest |y|). */
+static double max_rel_diff(const float *x, const float *y, size_t n)
+{
+    double scale = 1.0, diff = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        scale = fmax(scale, fabs((double)y[i]));
+        diff = fmax(diff, fabs((double)x[i] - (double)y[i]));
+    }
+    return diff / scale;
+}
+
+/* The first layer by table (table.h) against the direct route (embedding
+ * lookup, then a linear layer), on awkward sizes: the same loss, logits
+ * and gradients up to float rounding; and a frozen table for generation
+ * gives the direct route's logits. */
+START_TEST(test_table_route)
+{
+    const ModelConfig cfgs[] = {
+        {.context = 1, .embed = 1, .hidden = 1, .layers = 1, .vocab = 2},
+        {.context = 3, .embed = 17, .hidden = 63, .layers = 2, .vocab = 5},
+        {.context = 5, .embed = 3, .hidden = 65, .layers = 1, .vocab = 17},
+        {.context = 17, .embed = 4, .hidden = 100, .layers = 3, .vocab = 63},
+    };
+    const int batches[] = {1, 3, 130};
+    for (size_t i = 0; i < sizeof cfgs / sizeof *cfgs; i++)
+        for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++) {
+            const ModelConfig *cfg = &cfgs[i];
+            int B = batches[bi], T = cfg->context, V = cfg->vocab;
+            Model m = {0};
+            Activations a = {0};
+            Error err = {{0}};
+            ck_assert_int_eq(model_init(&m, cfg, &err), 0);
+            ck_assert_int_eq(acts_init(&a, cfg, B, 1, &err), 0);
+            Rng rng;
+            rng_seed(&rng, 500 + 10 * i + bi);
+            model_randomize(&m, &rng);
+            for (size_t j = 0; j < m.n_params; j++) /* nonzero biases too */
+                m.params[j] += 0.1f * (float)rng_normal(&rng);
+            int32_t *ctx = malloc((size_t)B * T * sizeof *ctx);
+            int32_t *targets = malloc((size_t)B * sizeof *targets);
+            for (int j = 0; j < B * T; j++)
+                ctx[j] = (int32_t)rng_below(&rng, (uint64_t)V);
+            for (int j = 0; j < B; j++)
+                targets[j] = (int32_t)rng_below(&rng, (uint64_t)V);
+            float *grads[2], *logits[2];
+            double loss[2];
+            for (int table = 0; table < 2; table++) {
+                ck_assert_int_eq(acts_use_table(&a, cfg, table, &err), 0);
+                ck_assert((a.table != NULL) == table);
+                model_zero_grad(&m);
+                loss[table] = model_forward(&m, &a, ctx, targets, B);
+                model_backward(&m, &a, ctx, targets, B);
+                grads[table] = falloc(m.n_params);
+                logits[table] = falloc((size_t)B * V);
+                memcpy(grads[table], m.grads, m.n_params * sizeof(float));
+                memcpy(logits[table], a.logits, (size_t)B * V * sizeof(float));
+            }
+            ck_assert_msg(fabs(loss[1] - loss[0]) <= 1e-6 * loss[0],
+                          "config %zu B=%d: loss %.9g by table, %.9g directly",
+                          i, B, loss[1], loss[0]);
+            ck_assert_msg(max_rel_diff(logits[1], logits[0], (size_t)B * V) < 1e-5,
+                          "config %zu B=%d: logits differ", i, B);
+            TensorInfo t[MODEL_MAX_TENSORS];
+            int nt = model_tensors(cfg, t);
+            for (int k = 0; k < nt; k++) {
+                double d = max_rel_diff(grads[1] + t[k].offset, grads[0] + t[k].offset,
+                                        t[k].rows * t[k].cols);
+                ck_assert_msg(d < 1e-5, "config %zu B=%d: d %s differs by %.3g",
+                              i, B, t[k].name, d);
+            }
+            /* Generation: a frozen table, one row at a time. */
+            Activations g = {0};
+            ck_assert_int_eq(acts_init(&g, cfg, 1, 0, &err), 0);
+            ck_assert_int_eq(acts_freeze(&g, &m, &err), 0);
+            ck_assert(g.table && g.frozen);
+            for (int r = 0; r < B && r < 5; r++) {
+                model_forward(&m, &g, ctx + (size_t)r * T, NULL, 1);
+                ck_assert_msg(max_rel_diff(g.logits, logits[0] + (size_t)r * V,
+                                           (size_t)V) < 1e-5,
+                              "config %zu: frozen row %d differs", i, r);
+            }
+            acts_free(&g);
+            for (int table = 0; table < 2; table++) {
+                free(grads[table]);
+                free(logits[table]);
+            }
+            free(ctx);
+            free(targets);
+            acts_free(&a);
+            model_free(&m);
+        }
+}
+END_TEST
 
 /* ---- optimizers ---------------------------------------------------------- */
 
@@ -1088,6 +1186,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_model_forward_reference);
     tcase_add_test(tc, test_step0_loss);
     tcase_add_test(tc, test_model_layout);
+    tcase_add_test(tc, test_table_route);
 #ifdef _OPENMP
     tcase_add_test(tc, test_thread_count_determinism);
 #endif

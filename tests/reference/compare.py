@@ -79,6 +79,16 @@ CASES = [
                                     seed=15, jitter=0.3, lr=0.05, min_lr=0.01, warmup=1,
                                     steps_total=5, weight_decay=0.05, clip=0.0,
                                     **{"sgd.lr": 0.3})),
+    # Batches of at least 2V rows: the first layer goes by table (model/table.h).
+    ("stream-L2-table", "stream", dict(context=3, embed=4, hidden=6, layers=2, batch=16,
+                                       seed=16, jitter=0.2, lr=0.02, min_lr=0.002,
+                                       warmup=2, steps_total=8, weight_decay=0.1,
+                                       clip=0.5, **{"sgd.lr": 0.2})),
+    ("lines-L1-table", "lines", dict(context=4, embed=3, hidden=5, layers=1, batch=24,
+                                     seed=17, jitter=0.3, presteps=2, lr=0.02,
+                                     min_lr=0.002, warmup=1, steps_total=9,
+                                     weight_decay=0.1, clip=1.0,
+                                     **{"sgd.lr": 0.3, "sgd.momentum": 0.6})),
 ]
 
 STREAM_WORDS = ["ab", "ba", "é", "中", "a😀", "bé", "中a", "abba", "😀b"]
@@ -177,7 +187,8 @@ def live_cases(rep, ref, ref_dump, work):
              "characters of 2, 3 and 4 UTF-8 bytes in the vocabulary": False,
              "repeated tokens in every batch 0": True,
              "a batch under 4 rows": False, "warmup steps": False,
-             "cosine steps": False, "resuming from stored moments": False}
+             "cosine steps": False, "resuming from stored moments": False,
+             "the first layer directly": False, "the first layer by table": False}
     layers, clip = set(), set()
     texts = {"stream": make_text(STREAM_WORDS, 12, 1, (2, 6)),
              "lines": make_text(LINES_WORDS, 30, 2)}
@@ -210,6 +221,10 @@ def live_cases(rep, ref, ref_dump, work):
             any(lo <= cp <= hi for cp in ck["vocab_ids"])
             for lo, hi in ((0x80, 0x7FF), (0x800, 0xFFFF), (0x10000, 0x10FFFF)))
         cover["a batch under 4 rows"] |= ck["batch"] < 4
+        for o in tcformat.OPTIMIZERS:
+            by_table = dump["%s.table" % o][2][0] == 1
+            cover["the first layer by table" if by_table else
+                  "the first layer directly"] = True
         if mode == "lines":
             cover["boundary id 0 in contexts and targets"] |= (
                 0 in ctx0 and any(0 in t for _, t in batches))
