@@ -108,17 +108,36 @@ static void transpose_block(float *dst, const float *src, size_t ld)
 {
     const vi lo = SHUF_LO, hi = SHUF_HI;
     vf r[VW], t[VW];
+#pragma GCC unroll 16
     for (int j = 0; j < VW; j++)
         r[j] = *(const vf *)(src + (size_t)j * ld);
-    for (int round = 1; round < VW; round *= 2) {
-        for (int i = 0; i < VW / 2; i++) {
-            t[2 * i] = __builtin_shuffle(r[i], r[i + VW / 2], lo);
-            t[2 * i + 1] = __builtin_shuffle(r[i], r[i + VW / 2], hi);
-        }
-        memcpy(r, t, sizeof r);
-    }
+    /* One round from x into y; the rounds alternate between r and t
+     * (fully unrolled, so both arrays live in registers). */
+#define ROUND(y, x)                                                      \
+    do {                                                                 \
+        _Pragma("GCC unroll 8")                                          \
+        for (int i = 0; i < VW / 2; i++) {                               \
+            y[2 * i] = __builtin_shuffle(x[i], x[i + VW / 2], lo);       \
+            y[2 * i + 1] = __builtin_shuffle(x[i], x[i + VW / 2], hi);   \
+        }                                                                \
+    } while (0)
+    ROUND(t, r);
+    ROUND(r, t);
+#if VW >= 8
+    ROUND(t, r);
+#endif
+#if VW == 16
+    ROUND(r, t);
+#endif
+#undef ROUND
+#if VW == 8
+    const vf *out = t; /* an odd number of rounds ends in t */
+#else
+    const vf *out = r;
+#endif
+#pragma GCC unroll 16
     for (int p = 0; p < VW; p++)
-        *(vf *)(dst + (size_t)p * NR) = r[p];
+        *(vf *)(dst + (size_t)p * NR) = out[p];
 }
 
 /* panel (kc, NR) = B[p0 .. p0+kc)[j0 .. j0+nr), zero past nr. */
