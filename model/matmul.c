@@ -1,12 +1,12 @@
 /* matmul.c - a packed, register-blocked matrix product in the style of BLIS:
- * for each block of NC columns and KC steps of the sum, the threads together
- * copy B's block into one shared buffer of contiguous (KC, NR) panels
- * (zero-padded), then each thread copies MC of its rows of A into (KC, MR)
- * panels and runs a micro-kernel that keeps an MR x NR tile of C in vector
- * registers. The B panel a micro-kernel reads stays in L1 while it sweeps
- * the rows of the A block (in L2), so neither operand is re-read from
- * memory. GCC vector extensions let the compiler pick AVX-512, AVX2 or SSE
- * for the tile without intrinsics. */
+ * for each block of NC columns and KC steps of the sum, each thread copies
+ * the part of B's block it needs into contiguous (KC, NR) panels
+ * (zero-padded), then MC of its rows of A into (KC, MR) panels, and runs
+ * a micro-kernel that keeps an MR x NR tile of C in vector registers. The
+ * B panel a micro-kernel reads stays in L1 while it sweeps the rows of the
+ * A block (in L2), so neither operand is re-read from memory. GCC vector
+ * extensions let the compiler pick AVX-512, AVX2 or SSE for the tile
+ * without intrinsics. */
 #include "matmul.h"
 
 #include <assert.h>
@@ -199,6 +199,16 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
     }
 }
 
+#ifdef _OPENMP
+/* The threads a product may use: each needs at least one NR-wide slice of
+ * the shared packing buffer. */
+static int product_threads(void)
+{
+    int nt = omp_get_max_threads();
+    return nt < NC / NR ? nt : NC / NR;
+}
+#endif
+
 void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
                 size_t a_col, const float *b, size_t b_row, size_t b_col,
                 int m, int n, int k)
@@ -206,14 +216,19 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
     if (m <= 0 || n <= 0 || k <= 0)
         return;
     int row_blocks = (m + MR - 1) / MR, col_panels = (n + NR - 1) / NR;
-    /* The packed block of B, shared by the threads (on the caller's stack:
-     * no allocation in a step). */
+    /* The packing buffer for B, on the caller's stack (no allocation in a
+     * step); each thread packs into its own slice of it. */
     static_assert(MR == 6 && NC % NR == 0 && MC % MR == 0, "block sizes");
     float bp[KC * NC] __attribute__((aligned(64)));
     /* Share out whole row blocks, or whole column panels when there are too
-     * few row blocks to go round. Either way a thread owns its C elements;
-     * which thread packs which panel of B changes no value. */
-#pragma omp parallel if ((long)m * n * k >= PARALLEL_MIN_MACS)
+     * few row blocks to go round. Either way a thread owns its C elements,
+     * and it packs the parts of A and B it reads itself: no thread waits
+     * for another, so a region costs one start and one join, no barriers.
+     * Packing the same B (or A) twice costs less than a barrier at these
+     * sizes. How the columns are cut into blocks changes no value: each
+     * element's sum runs over the same KC blocks of p in the same order. */
+#pragma omp parallel if ((long)m * n * k >= PARALLEL_MIN_MACS) \
+    num_threads(product_threads())
     {
         int nt = 1, t = 0;
 #ifdef _OPENMP
@@ -225,28 +240,28 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
         int u0 = (int)((long)units * t / nt), u1 = (int)((long)units * (t + 1) / nt);
         int i_begin = split_rows ? u0 * MR : 0;
         int i_end = split_rows ? (u1 * MR < m ? u1 * MR : m) : m;
-        int q_begin = split_rows ? 0 : u0, q_end = split_rows ? col_panels : u1;
+        int j_begin = split_rows ? 0 : u0 * NR;
+        int j_end = split_rows ? n : (u1 * NR < n ? u1 * NR : n);
+        /* This thread's slice of bp: ncb columns of KC rows. */
+        int ncb = NC / NR / nt * NR;
+        float *bt = bp + (size_t)t * ncb * KC;
         float ap[MC * KC] __attribute__((aligned(64)));
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = n - jc < NC ? n - jc : NC;
-            int panels = (nc + NR - 1) / NR, q0 = jc / NR;
-            /* This thread's panels of the block, relative to jc. */
-            int qa = q_begin - q0 > 0 ? q_begin - q0 : 0;
-            int qb = q_end - q0 < panels ? q_end - q0 : panels;
+        for (int jc = j_begin; jc < j_end && i_begin < i_end; jc += ncb) {
+            int nc = j_end - jc < ncb ? j_end - jc : ncb;
+            int panels = (nc + NR - 1) / NR;
             for (int p0 = 0; p0 < k; p0 += KC) {
                 int kc = k - p0 < KC ? k - p0 : KC;
-                for (int q = panels * t / nt; q < panels * (t + 1) / nt; q++) {
+                for (int q = 0; q < panels; q++) {
                     int nr = nc - q * NR < NR ? nc - q * NR : NR;
-                    pack_b_panel(bp + (size_t)q * NR * kc, b, b_row, b_col, p0, kc,
+                    pack_b_panel(bt + (size_t)q * NR * kc, b, b_row, b_col, p0, kc,
                                  jc + q * NR, nr);
                 }
-#pragma omp barrier
-                for (int i0 = i_begin; i0 < i_end && qa < qb; i0 += MC) {
+                for (int i0 = i_begin; i0 < i_end; i0 += MC) {
                     int mc = i_end - i0 < MC ? i_end - i0 : MC;
                     pack_a(ap, a, a_row, a_col, i0, mc, p0, kc);
-                    for (int q = qa; q < qb; q++) {
+                    for (int q = 0; q < panels; q++) {
                         int nr = nc - q * NR < NR ? nc - q * NR : NR;
-                        const float *bq = bp + (size_t)q * NR * kc;
+                        const float *bq = bt + (size_t)q * NR * kc;
                         float *cq = c + jc + q * NR;
                         for (int ir = 0; ir < mc; ir += MR)
                             micro_kernel(cq + (size_t)(i0 + ir) * ldc, ldc,
@@ -254,9 +269,6 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
                                          mc - ir < MR ? mc - ir : MR, nr);
                     }
                 }
-                /* Everyone is done with this block of B before it is
-                 * overwritten. */
-#pragma omp barrier
             }
         }
     }
