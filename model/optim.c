@@ -82,9 +82,11 @@ void optim_clip(float *grads, size_t n, double norm, double clip)
         grads[i] *= scale;
 }
 
-/* Below this many parameters an update runs on the calling thread: a
- * parallel region costs more than it saves on a tiny model. */
-#define PARALLEL_MIN_PARAMS 32768
+/* Below this many parameters an update runs on the calling thread: on a
+ * model whose parameters, gradients and moments fit in one core's caches,
+ * a second thread spends longer fetching its half from the other core (and
+ * handing the parameters back for the next forward pass) than it saves. */
+#define PARALLEL_MIN_PARAMS (1L << 18)
 
 static void adamw_range(const Optimizer *o, float *p, const float *g, size_t start,
                         size_t count, int decay, double lr, uint64_t t)
