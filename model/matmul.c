@@ -81,9 +81,20 @@ static void micro_kernel(float *c, size_t ldc, const float *ap, const float *bp,
     } while (0)
     STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
 #undef STORE
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++)
-            c[(size_t)i * ldc + j] += ct[i][j];
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + (size_t)i * ldc;
+        int j = 0;
+        if (nr >= VW) {
+            *(vf *)ci += *(const vf *)&ct[i][0];
+            j = VW;
+            if (nr == NR) {
+                *(vf *)(ci + VW) += *(const vf *)&ct[i][VW];
+                continue;
+            }
+        }
+        for (; j < nr; j++)
+            ci[j] += ct[i][j];
+    }
 }
 
 /* The lane permutations of a VW x VW transpose by perfect shuffles: with
@@ -199,15 +210,57 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
     }
 }
 
-#ifdef _OPENMP
-/* The threads a product may use: each needs at least one NR-wide slice of
- * the shared packing buffer. */
-static int product_threads(void)
+/* Thread t of nt's share of C += A B, into its slice of bp (the packing
+ * buffer for B, KC * NC floats shared by the nt threads). Whole row
+ * blocks, or whole column panels when there are too few row blocks to go
+ * round: either way the thread owns its C elements, and it packs the parts
+ * of A and B it reads itself, so no thread waits for another. Packing the
+ * same B (or A) twice costs less than a barrier at these sizes. How the
+ * columns are cut into blocks changes no value: each element's sum runs
+ * over the same KC blocks of p in the same order. */
+static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
+                          size_t a_col, const float *b, size_t b_row,
+                          size_t b_col, int m, int n, int k, float *bp, int t,
+                          int nt)
 {
-    int nt = omp_get_max_threads();
-    return nt < NC / NR ? nt : NC / NR;
+    int row_blocks = (m + MR - 1) / MR, col_panels = (n + NR - 1) / NR;
+    int split_rows = row_blocks >= 2 * nt || row_blocks >= col_panels;
+    int units = split_rows ? row_blocks : col_panels;
+    int u0 = (int)((long)units * t / nt), u1 = (int)((long)units * (t + 1) / nt);
+    int i_begin = split_rows ? u0 * MR : 0;
+    int i_end = split_rows ? (u1 * MR < m ? u1 * MR : m) : m;
+    int j_begin = split_rows ? 0 : u0 * NR;
+    int j_end = split_rows ? n : (u1 * NR < n ? u1 * NR : n);
+    /* This thread's slice of bp: ncb columns of KC rows. */
+    int ncb = NC / NR / nt * NR;
+    float *bt = bp + (size_t)t * ncb * KC;
+    float ap[MC * KC] __attribute__((aligned(64)));
+    for (int jc = j_begin; jc < j_end && i_begin < i_end; jc += ncb) {
+        int nc = j_end - jc < ncb ? j_end - jc : ncb;
+        int panels = (nc + NR - 1) / NR;
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int kc = k - p0 < KC ? k - p0 : KC;
+            for (int q = 0; q < panels; q++) {
+                int nr = nc - q * NR < NR ? nc - q * NR : NR;
+                pack_b_panel(bt + (size_t)q * NR * kc, b, b_row, b_col, p0, kc,
+                             jc + q * NR, nr);
+            }
+            for (int i0 = i_begin; i0 < i_end; i0 += MC) {
+                int mc = i_end - i0 < MC ? i_end - i0 : MC;
+                pack_a(ap, a, a_row, a_col, i0, mc, p0, kc);
+                for (int q = 0; q < panels; q++) {
+                    int nr = nc - q * NR < NR ? nc - q * NR : NR;
+                    const float *bq = bt + (size_t)q * NR * kc;
+                    float *cq = c + jc + q * NR;
+                    for (int ir = 0; ir < mc; ir += MR)
+                        micro_kernel(cq + (size_t)(i0 + ir) * ldc, ldc,
+                                     ap + (size_t)ir * kc, bq, kc,
+                                     mc - ir < MR ? mc - ir : MR, nr);
+                }
+            }
+        }
+    }
 }
-#endif
 
 void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
                 size_t a_col, const float *b, size_t b_row, size_t b_col,
@@ -215,63 +268,26 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
 {
     if (m <= 0 || n <= 0 || k <= 0)
         return;
-    int row_blocks = (m + MR - 1) / MR, col_panels = (n + NR - 1) / NR;
+    static_assert(MR == 6 && NC % NR == 0 && MC % MR == 0, "block sizes");
     /* The packing buffer for B, on the caller's stack (no allocation in a
      * step); each thread packs into its own slice of it. */
-    static_assert(MR == 6 && NC % NR == 0 && MC % MR == 0, "block sizes");
     float bp[KC * NC] __attribute__((aligned(64)));
-    /* Share out whole row blocks, or whole column panels when there are too
-     * few row blocks to go round. Either way a thread owns its C elements,
-     * and it packs the parts of A and B it reads itself: no thread waits
-     * for another, so a region costs one start and one join, no barriers.
-     * Packing the same B (or A) twice costs less than a barrier at these
-     * sizes. How the columns are cut into blocks changes no value: each
-     * element's sum runs over the same KC blocks of p in the same order. */
-#pragma omp parallel if ((long)m * n * k >= PARALLEL_MIN_MACS) \
-    num_threads(product_threads())
-    {
-        int nt = 1, t = 0;
 #ifdef _OPENMP
-        nt = omp_get_num_threads();
-        t = omp_get_thread_num();
-#endif
-        int split_rows = row_blocks >= 2 * nt || row_blocks >= col_panels;
-        int units = split_rows ? row_blocks : col_panels;
-        int u0 = (int)((long)units * t / nt), u1 = (int)((long)units * (t + 1) / nt);
-        int i_begin = split_rows ? u0 * MR : 0;
-        int i_end = split_rows ? (u1 * MR < m ? u1 * MR : m) : m;
-        int j_begin = split_rows ? 0 : u0 * NR;
-        int j_end = split_rows ? n : (u1 * NR < n ? u1 * NR : n);
-        /* This thread's slice of bp: ncb columns of KC rows. */
-        int ncb = NC / NR / nt * NR;
-        float *bt = bp + (size_t)t * ncb * KC;
-        float ap[MC * KC] __attribute__((aligned(64)));
-        for (int jc = j_begin; jc < j_end && i_begin < i_end; jc += ncb) {
-            int nc = j_end - jc < ncb ? j_end - jc : ncb;
-            int panels = (nc + NR - 1) / NR;
-            for (int p0 = 0; p0 < k; p0 += KC) {
-                int kc = k - p0 < KC ? k - p0 : KC;
-                for (int q = 0; q < panels; q++) {
-                    int nr = nc - q * NR < NR ? nc - q * NR : NR;
-                    pack_b_panel(bt + (size_t)q * NR * kc, b, b_row, b_col, p0, kc,
-                                 jc + q * NR, nr);
-                }
-                for (int i0 = i_begin; i0 < i_end; i0 += MC) {
-                    int mc = i_end - i0 < MC ? i_end - i0 : MC;
-                    pack_a(ap, a, a_row, a_col, i0, mc, p0, kc);
-                    for (int q = 0; q < panels; q++) {
-                        int nr = nc - q * NR < NR ? nc - q * NR : NR;
-                        const float *bq = bt + (size_t)q * NR * kc;
-                        float *cq = c + jc + q * NR;
-                        for (int ir = 0; ir < mc; ir += MR)
-                            micro_kernel(cq + (size_t)(i0 + ir) * ldc, ldc,
-                                         ap + (size_t)ir * kc, bq, kc,
-                                         mc - ir < MR ? mc - ir : MR, nr);
-                    }
-                }
-            }
-        }
+    /* Each thread needs at least one NR-wide slice of bp. */
+    int nt = omp_get_max_threads();
+    if (nt > NC / NR)
+        nt = NC / NR;
+    if (nt > 1 && (long)m * n * k >= PARALLEL_MIN_MACS) {
+        /* One start and one join, no barriers. */
+#pragma omp parallel num_threads(nt)
+        product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp,
+                      omp_get_thread_num(), omp_get_num_threads());
+        return;
     }
+#endif
+    /* Small products run on the calling thread without entering a parallel
+     * region at all. */
+    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, 0, 1);
 }
 
 /* Sum of the lanes of v, in lane order. */
