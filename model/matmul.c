@@ -97,6 +97,46 @@ static void micro_kernel(float *c, size_t ldc, const float *ap, const float *bp,
     }
 }
 
+/* The same for a panel at most VW wide (the last of an odd width): one
+ * vector per row, so twice the rows (two A panels, a0 and a1) keep twelve
+ * accumulators busy, and each C element gets the same sum, in the same
+ * order, as from micro_kernel. */
+static void micro_kernel_narrow(float *c, size_t ldc, const float *a0,
+                                const float *a1, const float *bp, int kc, int nr)
+{
+    for (int i = 0; i < 2 * MR; i++)
+        __builtin_prefetch(c + (size_t)i * ldc, 1);
+    vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
+    vf d0 = {0}, d1 = {0}, d2 = {0}, d3 = {0}, d4 = {0}, d5 = {0};
+    for (int p = 0; p < kc; p++, a0 += MR, a1 += MR, bp += NR) {
+        vf b0 = *(const vf *)bp;
+#define ROW(i)                  \
+        do {                    \
+            c##i += a0[i] * b0; \
+            d##i += a1[i] * b0; \
+        } while (0)
+        ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
+#undef ROW
+    }
+    float ct[2 * MR][VW] __attribute__((aligned(64)));
+#define STORE(i)                         \
+    do {                                 \
+        *(vf *)&ct[i][0] = c##i;         \
+        *(vf *)&ct[MR + i][0] = d##i;    \
+    } while (0)
+    STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
+#undef STORE
+    for (int i = 0; i < 2 * MR; i++) {
+        float *ci = c + (size_t)i * ldc;
+        if (nr == VW) {
+            *(vf *)ci += *(const vf *)&ct[i][0];
+            continue;
+        }
+        for (int j = 0; j < nr; j++)
+            ci[j] += ct[i][j];
+    }
+}
+
 /* The lane permutations of a VW x VW transpose by perfect shuffles: with
  * rows r, log2(VW) rounds of r'[2i] = lo(r[i], r[i + VW/2]) and
  * r'[2i+1] = hi(r[i], r[i + VW/2]), where lo interleaves the first halves of
@@ -252,7 +292,14 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                     int nr = nc - q * NR < NR ? nc - q * NR : NR;
                     const float *bq = bt + (size_t)q * NR * kc;
                     float *cq = c + jc + q * NR;
-                    for (int ir = 0; ir < mc; ir += MR)
+                    int ir = 0;
+                    if (nr <= VW)
+                        for (; ir + 2 * MR <= mc; ir += 2 * MR)
+                            micro_kernel_narrow(cq + (size_t)(i0 + ir) * ldc, ldc,
+                                                ap + (size_t)ir * kc,
+                                                ap + (size_t)(ir + MR) * kc, bq,
+                                                kc, nr);
+                    for (; ir < mc; ir += MR)
                         micro_kernel(cq + (size_t)(i0 + ir) * ldc, ldc,
                                      ap + (size_t)ir * kc, bq, kc,
                                      mc - ir < MR ? mc - ir : MR, nr);
