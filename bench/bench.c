@@ -42,13 +42,18 @@ typedef struct {
     int torch_steps;       /* timed PyTorch steps, at most */
     int gen_chars;         /* timed generated characters, C */
     int torch_gen_chars;   /* timed generated characters, PyTorch, at most */
+    int direct;            /* 1: the first layer by matrix product even where
+                            * the table route (model/table.h) is cheaper */
 } Config;
 
 static const Config CONFIGS[] = {
-    {"S", "names.txt", 1, 3, 10, 200, 1, 32, 8000, 1000, 100000, 6000},
-    {"M", "names.txt", 1, 8, 24, 256, 1, 64, 2000, 700, 100000, 6000},
-    {"L", "tinyshakespeare.txt", 0, 32, 32, 1024, 1, 256, 40, 40, 6000, 2000},
-    {"XL", "tinyshakespeare.txt", 0, 64, 64, 2048, 1, 512, 5, 6, 600, 300},
+    {"S", "names.txt", 1, 3, 10, 200, 1, 32, 8000, 1000, 100000, 6000, 0},
+    {"M", "names.txt", 1, 8, 24, 256, 1, 64, 2000, 700, 100000, 6000, 0},
+    {"L", "tinyshakespeare.txt", 0, 32, 32, 1024, 1, 256, 40, 40, 6000, 2000, 0},
+    {"XL", "tinyshakespeare.txt", 0, 64, 64, 2048, 1, 512, 5, 6, 600, 300, 0},
+    /* XL with every product done as a plain matrix product: what the
+     * kernel itself reaches against the FMA peak. */
+    {"XLd", "tinyshakespeare.txt", 0, 64, 64, 2048, 1, 512, 3, 6, 0, 0, 1},
 };
 #define N_CONFIGS ((int)(sizeof CONFIGS / sizeof *CONFIGS))
 #define QUICK_DIV 5
@@ -115,14 +120,27 @@ static double median(const double *v, int n)
     return m % 2 ? s[m / 2] : 0.5 * (s[m / 2 - 1] + s[m / 2]);
 }
 
-/* Linear-layer FLOPs of one training step: for each linear layer of IN
- * inputs and OUT outputs, 3 matrix products (y = x W^T, dx = dy W,
- * dW = dy^T x) of 2*B*IN*OUT flops each. */
+/* Whether the run takes the first layer by table (model/table.h). */
+static int uses_table(const Config *c, int vocab)
+{
+    ModelConfig mc = {.context = c->T, .embed = c->E, .hidden = c->H,
+                      .layers = c->L, .vocab = vocab};
+    return !c->direct && model_table_pays(&mc, c->B);
+}
+
+/* FLOPs of the matrix products one training step actually does (2 per
+ * multiply-add). A linear layer of IN inputs and OUT outputs does 3
+ * (y = x W^T, dx = dy W, dW = dy^T x) of B*IN*OUT multiply-adds each. By
+ * table, the first layer does 3 of T*V*E*H instead (the table, d W_0 and
+ * d emb), whatever B is: fewer flops for the same step, so this counts
+ * them and not the direct route's. Row additions, tanh, softmax and the
+ * optimizer are not counted. */
 static double step_flops(const Config *c, int vocab)
 {
-    double in = (double)c->T * c->E, H = c->H;
-    double macs = in * H + (c->L - 1) * H * H + H * vocab;
-    return 6.0 * c->B * macs;
+    double in = (double)c->T * c->E, H = c->H, B = c->B;
+    double first = uses_table(c, vocab) ? (double)c->T * vocab * c->E * H : B * in * H;
+    double macs = first + B * ((c->L - 1) * H * H + H * vocab);
+    return 6.0 * macs;
 }
 
 /* ---- child: one C training + generation measurement ------------------- */
@@ -175,7 +193,8 @@ static int child_train(const Config *c, const char *data_dir, int threads,
                         .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
     if (model_init(&m, &cfg, &err) != 0 ||
         optim_init(&opt, &ocfg, m.n_params, &err) != 0 ||
-        acts_init(&acts, &cfg, c->B, 1, &err) != 0)
+        acts_init(&acts, &cfg, c->B, 1, &err) != 0 ||
+        (c->direct && acts_use_table(&acts, &cfg, 0, &err) != 0))
         goto done;
     ctx = mem_calloc((size_t)c->B, (size_t)c->T * sizeof *ctx, "batch", &err);
     targets = mem_calloc((size_t)c->B, sizeof *targets, "batch", &err);
@@ -521,8 +540,8 @@ typedef struct {
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: bench [--quick] [--repeats N] [--data DIR] [--python PATH]\n"
-            "             [--torch-script PATH] [--no-torch]\n"
+            "usage: bench [--quick] [--repeats N] [--only S,M,...] [--data DIR]\n"
+            "             [--python PATH] [--torch-script PATH] [--no-torch]\n"
             "Prints tinychar's training, generation and tokenizing speed, and the\n"
             "same model's in PyTorch when PATH (default /usr/bin/python3) has torch.\n");
 }
@@ -553,6 +572,18 @@ static void print_cpu(void)
     );
 }
 
+/* Whether `name` is in the comma-separated list (every name when NULL). */
+static int selected(const char *list, const char *name)
+{
+    if (!list)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; *p; p += strcspn(p, ","), p += *p == ',')
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == 0))
+            return 1;
+    return 0;
+}
+
 static void fmt_num(char *buf, size_t size, double x)
 {
     if (!isfinite(x))
@@ -579,6 +610,7 @@ int main(int argc, char **argv)
 {
     const char *data_dir = "../shared/data", *python = "/usr/bin/python3";
     const char *script = "bench/torch_bench.py";
+    const char *only = NULL; /* comma-separated config names, or all */
     int quick = 0, repeats = 0, use_torch = 1;
 
     if (argc >= 2 && strcmp(argv[1], "--child") == 0) {
@@ -609,6 +641,8 @@ int main(int argc, char **argv)
                 return 2;
             }
             repeats = (int)n;
+        } else if (i + 1 < argc && strcmp(a, "--only") == 0) {
+            only = argv[++i];
         } else if (i + 1 < argc && strcmp(a, "--data") == 0) {
             data_dir = argv[++i];
         } else if (i + 1 < argc && strcmp(a, "--python") == 0) {
@@ -681,6 +715,8 @@ int main(int argc, char **argv)
         for (int c = 0; c < N_CONFIGS; c++) {
             const Config *cf = &CONFIGS[c];
             Result *rs = &res[c];
+            if (!selected(only, cf->name))
+                continue;
             int steps = quick ? (cf->c_steps / QUICK_DIV > 2 ? cf->c_steps / QUICK_DIV : 2)
                               : cf->c_steps;
             int gen = quick ? cf->gen_chars / QUICK_DIV : cf->gen_chars;
@@ -733,6 +769,10 @@ int main(int argc, char **argv)
             rs->pt[rep] = done_steps * (double)cf->B / field(line, "seconds");
             rs->pt_steps = done_steps;
             rs->pt_capped |= done_steps < pt_steps;
+            rs->rtrain[rep] = (isfinite(rs->c2[rep]) ? rs->c2[rep] : rs->c1[rep]) /
+                              rs->pt[rep];
+            if (cf->torch_gen_chars == 0)
+                continue;
             int pt_gen = quick ? cf->torch_gen_chars / QUICK_DIV : cf->torch_gen_chars;
             snprintf(cmd, sizeof cmd, "gen %s/%s %s %d %d %d %d %d %d %.1f", data_dir,
                      cf->file, cf->lines ? "lines" : "stream", cf->T, cf->E, cf->H, cf->L,
@@ -743,9 +783,11 @@ int main(int argc, char **argv)
                 continue;
             }
             rs->ptgen[rep] = field(line, "chars") / field(line, "seconds");
-            rs->rtrain[rep] = (isfinite(rs->c2[rep]) ? rs->c2[rep] : rs->c1[rep]) /
-                              rs->pt[rep];
             rs->rgen[rep] = rs->cgen[rep] / rs->ptgen[rep];
+        }
+        if (!selected(only, "tok")) {
+            fprintf(stderr, "\n");
+            continue;
         }
         fprintf(stderr, " tokenize");
         char *argvt[] = {self, "--child", "tokenize", (char *)data_dir, NULL};
@@ -775,6 +817,8 @@ int main(int argc, char **argv)
     for (int c = 0; c < N_CONFIGS; c++) {
         const Config *cf = &CONFIGS[c];
         Result *rs = &res[c];
+        if (!selected(only, cf->name))
+            continue;
         double c1 = median(rs->c1, repeats), c2 = median(rs->c2, repeats);
         double fl = step_flops(cf, rs->vocab) / cf->B * 1e-9; /* GFLOP per example */
         char s[14][32];
@@ -790,13 +834,16 @@ int main(int argc, char **argv)
         fmt_num(s[8], 32, median(rs->cgen, repeats));
         fmt_num(s[9], 32, median(rs->ptgen, repeats));
         fmt_ratio(s[10], 32, median(rs->rgen, repeats));
+        char name[8];
+        snprintf(name, sizeof name, "%s%s", cf->name, uses_table(cf, rs->vocab) ? "*" : "");
         printf("%-3s %3d %9zu | %10s %10s %6s | %7s %7s %6s | %10s %7s | %9s %9s %7s | %7.0f\n",
-               cf->name, rs->vocab, rs->params, s[0], s[1], s[2], s[3], s[4], s[5], s[6],
+               name, rs->vocab, rs->params, s[0], s[1], s[2], s[3], s[4], s[5], s[6],
                s[7], s[8], s[9], s[10], rs->rss);
     }
     double prep = field(tok_line, "prepare"), voc = field(tok_line, "vocab");
     double dat = field(tok_line, "data");
-    printf("\ntokenizing: %.0f MB/s (median of %d) on tinyshakespeare repeated to "
+    if (selected(only, "tok"))
+        printf("\ntokenizing: %.0f MB/s (median of %d) on tinyshakespeare repeated to "
            "%.0f MB: prepare (UTF-8 check, NFC) %.2f s, vocabulary %.2f s, "
            "%d-byte ids %.2f s (last run); peak RSS %.0f MiB including 3 training "
            "steps (T 8, E 24, H 512, B 256) on it\n",
@@ -804,9 +851,10 @@ int main(int argc, char **argv)
            (int)field(tok_line, "id_bytes"), dat, tok_rss);
     printf("\nconfigs (1 hidden layer, AdamW, clip 1): ");
     for (int c = 0; c < N_CONFIGS; c++)
-        printf("%s%s %s T %d E %d H %d B %d", c ? "; " : "", CONFIGS[c].name,
+        printf("%s%s %s T %d E %d H %d B %d%s", c ? "; " : "", CONFIGS[c].name,
                CONFIGS[c].lines ? "names lines" : "tinyshakespeare stream",
-               CONFIGS[c].T, CONFIGS[c].E, CONFIGS[c].H, CONFIGS[c].B);
+               CONFIGS[c].T, CONFIGS[c].E, CONFIGS[c].H, CONFIGS[c].B,
+               CONFIGS[c].direct ? " with the first layer as a matrix product (no table)" : "");
     printf(".\nmedians of %d repeat%s, C and PyTorch runs alternating; tc/pt ratios "
            "are medians of per-repeat ratios: training tinychar 2 threads%s / PyTorch "
            "2 threads, generation tinychar 1 thread / PyTorch 2 threads.\n",
@@ -817,9 +865,11 @@ int main(int argc, char **argv)
            " (1 here: no OpenMP)"
 #endif
     );
-    printf("GFLOP/s counts the linear layers only: 3 matrix products (y = x W^T, "
-           "dx = dy W, dW = dy^T x) of 2*B*IN*OUT flops each per layer, i.e. "
-           "6*B*(T*E*H + H*V) per step; %% peak is of the 2-thread FMA peak.\n");
+    printf("GFLOP/s counts the matrix products a step does: 3 per linear layer (y = x W^T, "
+           "dx = dy W, dW = dy^T x) of 2*B*IN*OUT flops each, i.e. 6*B*(T*E*H + H*V) "
+           "per step; %% peak is of the 2-thread FMA peak. * marks the first layer by "
+           "table (model/table.h, where 2V <= B): its 3 products are of 2*T*V*E*H flops "
+           "each instead, the same step with fewer flops, and only those are counted.\n");
     printf("generation: characters (every drawn id, boundary included) per second at "
            "batch 1, temperature 1; tinychar on 1 thread as `tinychar sample`, "
            "PyTorch with torch.no_grad, softmax + multinomial, 2 threads.\n");
