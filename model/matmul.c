@@ -250,8 +250,8 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
     }
 }
 
-/* Thread t of nt's share of C += A B, into its slice of bp (the packing
- * buffer for B, KC * NC floats shared by the nt threads). Whole row
+/* Thread t of nt's share of C += A B, packing B into bt, its own buffer of
+ * KC * ncb floats (ncb a multiple of NR). Whole row
  * blocks, or whole column panels when there are too few row blocks to go
  * round: either way the thread owns its C elements, and it packs the parts
  * of A and B it reads itself, so no thread waits for another. Packing the
@@ -260,8 +260,8 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
  * over the same KC blocks of p in the same order. */
 static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                           size_t a_col, const float *b, size_t b_row,
-                          size_t b_col, int m, int n, int k, float *bp, int t,
-                          int nt)
+                          size_t b_col, int m, int n, int k, float *bt, int ncb,
+                          int t, int nt)
 {
     int row_blocks = (m + MR - 1) / MR, col_panels = (n + NR - 1) / NR;
     int split_rows = row_blocks >= 2 * nt || row_blocks >= col_panels;
@@ -271,9 +271,6 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
     int i_end = split_rows ? (u1 * MR < m ? u1 * MR : m) : m;
     int j_begin = split_rows ? 0 : u0 * NR;
     int j_end = split_rows ? n : (u1 * NR < n ? u1 * NR : n);
-    /* This thread's slice of bp: ncb columns of KC rows. */
-    int ncb = NC / NR / nt * NR;
-    float *bt = bp + (size_t)t * ncb * KC;
     float ap[MC * KC] __attribute__((aligned(64)));
     for (int jc = j_begin; jc < j_end && i_begin < i_end; jc += ncb) {
         int nc = j_end - jc < ncb ? j_end - jc : ncb;
@@ -325,16 +322,36 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
     if (nt > NC / NR)
         nt = NC / NR;
     if (nt > 1 && (long)m * n * k >= PARALLEL_MIN_MACS) {
-        /* One start and one join, no barriers. */
+        /* One start and one join, no barriers; thread t packs into its
+         * slice of bp, ncb columns of KC rows. */
 #pragma omp parallel num_threads(nt)
-        product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp,
-                      omp_get_thread_num(), omp_get_num_threads());
+        {
+            int t = omp_get_thread_num(), ncb = NC / NR / omp_get_num_threads() * NR;
+            product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k,
+                          bp + (size_t)t * ncb * KC, ncb, t, omp_get_num_threads());
+        }
         return;
     }
 #endif
     /* Small products run on the calling thread without entering a parallel
      * region at all. */
-    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, 0, 1);
+    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, NC, 0, 1);
+}
+
+/* Columns of B packed at once by matmul_acc_serial: a quarter of NC, so the
+ * buffer (256 KB) sits well inside an OpenMP worker thread's stack. */
+#define NC_SERIAL (NC / 4)
+
+void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,
+                       size_t a_col, const float *b, size_t b_row, size_t b_col,
+                       int m, int n, int k)
+{
+    if (m <= 0 || n <= 0 || k <= 0)
+        return;
+    static_assert(NC_SERIAL % NR == 0, "block sizes");
+    float bt[KC * NC_SERIAL] __attribute__((aligned(64)));
+    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bt,
+                  NC_SERIAL, 0, 1);
 }
 
 /* Sum of the lanes of v, in lane order. */

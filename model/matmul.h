@@ -18,6 +18,13 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
                 size_t a_col, const float *b, size_t b_row, size_t b_col,
                 int m, int n, int k);
 
+/* The same product on the calling thread only, for callers that run
+ * several products side by side inside their own parallel region (each
+ * thread owning its products' C). Gives the same bits as matmul_acc. */
+void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,
+                       size_t a_col, const float *b, size_t b_row, size_t b_col,
+                       int m, int n, int k);
+
 /* y (OUT) += W x for one input row x (IN), W (OUT, IN) row-major: the
  * matrix-vector product of generating one character at a time. */
 void matvec_acc(float *y, const float *x, const float *w, int in, int out);

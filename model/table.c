@@ -2,8 +2,9 @@
  * products of the embedding table with a column block of W_0, a row's
  * pre-activation is a sum of T table rows, and the backward pass scatters
  * the rows' gradients into the table's gradient and multiplies back.
- * Threads own whole rows of z, or whole positions t of dtable, so results do
- * not depend on the thread count. */
+ * Threads own whole rows of z, whole positions t of the table and dtable
+ * (and their blocks of dW_0), or whole rows of demb, so results do not
+ * depend on the thread count. */
 #include "table.h"
 
 #include <stddef.h>
@@ -11,19 +12,49 @@
 
 #include "matmul.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 /* Below this many values a pass runs on the calling thread (as in layers.c). */
 #define PARALLEL_MIN 32768L
+/* Below this many multiply-adds (over all T positions) the products run on
+ * the calling thread (as in matmul.c). */
+#define PARALLEL_MIN_MACS (1L << 20)
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static int thread_count(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
 
 void table_build(float *table, const float *emb, const float *w0,
                  int t, int v, int e, int h)
 {
     size_t in = (size_t)t * e;
-    memset(table, 0, (size_t)t * v * h * sizeof *table);
     /* table[j] (V, H) = emb (V, E) W_0[:, jE:(j+1)E]^T, reading the
-     * transpose in place: B[p][o] = w0[o * T*E + j*E + p]. */
-    for (int j = 0; j < t; j++)
-        matmul_acc(table + (size_t)j * v * h, (size_t)h, emb, (size_t)e, 1,
-                   w0 + (size_t)j * e, 1, in, v, h, e);
+     * transpose in place: B[p][o] = w0[o * T*E + j*E + p]. The T products
+     * write disjoint blocks, so each thread owns whole positions j; one
+     * parallel region for all of them, not one per product. */
+#pragma omp parallel for schedule(static) if ((long)t * v * e * h >= PARALLEL_MIN_MACS)
+    for (int j = 0; j < t; j++) {
+        float *tj = table + (size_t)j * v * h;
+        memset(tj, 0, (size_t)v * h * sizeof *tj);
+        matmul_acc_serial(tj, (size_t)h, emb, (size_t)e, 1, w0 + (size_t)j * e, 1,
+                          in, v, h, e);
+    }
 }
 
 void table_forward(float *z, const float *table, const float *b0,
@@ -49,30 +80,44 @@ void table_backward(float *dw0, float *demb, float *dtable, const float *dz,
                     int n, int t, int v, int e, int h)
 {
     size_t in = (size_t)t * e;
-    /* Forward: z[r] += table[j][ctx[r][j]], so each row's dz goes to the
-     * table row it read; rows are added in increasing r. */
-#pragma omp parallel for schedule(static) if ((long)n * t * h >= PARALLEL_MIN)
-    for (int j = 0; j < t; j++) {
-        float *dj = dtable + (size_t)j * v * h;
-        memset(dj, 0, (size_t)v * h * sizeof *dj);
-        for (int r = 0; r < n; r++) {
-            float *row = dj + (size_t)ctx[(size_t)r * t + j] * h;
-            const float *dzr = dz + (size_t)r * h;
-            for (int o = 0; o < h; o++)
-                row[o] += dzr[o];
+#pragma omp parallel if ((long)t * v * e * h >= PARALLEL_MIN_MACS)
+    {
+        /* Each thread owns whole positions j: dtable[j] and the column
+         * block j of dw0. */
+#pragma omp for schedule(static)
+        for (int j = 0; j < t; j++) {
+            /* Forward: z[r] += table[j][ctx[r][j]], so each row's dz goes to
+             * the table row it read; rows are added in increasing r. */
+            float *dj = dtable + (size_t)j * v * h;
+            memset(dj, 0, (size_t)v * h * sizeof *dj);
+            for (int r = 0; r < n; r++) {
+                float *row = dj + (size_t)ctx[(size_t)r * t + j] * h;
+                const float *dzr = dz + (size_t)r * h;
+                for (int o = 0; o < h; o++)
+                    row[o] += dzr[o];
+            }
+            /* Forward: table[j][c][o] = sum_p w0[o][jE + p] emb[c][p], so
+             *   dw0[o][jE + p] += sum_c dtable[j][c][o] emb[c][p]
+             * (A[o][c] = dtable[j][c][o], read transposed in place). */
+            if (dw0)
+                matmul_acc_serial(dw0 + (size_t)j * e, in, dj, 1, (size_t)h, emb,
+                                  (size_t)e, 1, h, e, v);
         }
-    }
-    for (int j = 0; j < t; j++) {
-        const float *dj = dtable + (size_t)j * v * h;
-        /* Forward: table[j][c][o] = sum_p w0[o][jE + p] emb[c][p], so
-         *   dw0[o][jE + p] += sum_c dtable[j][c][o] emb[c][p]
-         * (A[o][c] = dtable[j][c][o], read transposed in place). */
-        if (dw0)
-            matmul_acc(dw0 + (size_t)j * e, in, dj, 1, (size_t)h, emb, (size_t)e,
-                       1, h, e, v);
-        /*   demb[c][p] += sum_o dtable[j][c][o] w0[o][jE + p]   */
-        if (demb)
-            matmul_acc(demb, (size_t)e, dj, (size_t)h, 1, w0 + (size_t)j * e, in,
-                       1, v, e, h);
+        /* (the implied barrier: every dtable[j] is complete)
+         *   demb[c][p] += sum_j sum_o dtable[j][c][o] w0[o][jE + p]
+         * Every position adds into the same demb, so here each thread owns
+         * whole rows c instead, cut at multiples of 8, and adds the
+         * positions in increasing j: the same sums in the same order for
+         * any number of threads. */
+        if (demb) {
+            int blocks = (v + 7) / 8, id = thread_id(), nt = thread_count();
+            int c0 = blocks * id / nt * 8, c1 = blocks * (id + 1) / nt * 8;
+            if (c1 > v)
+                c1 = v;
+            for (int j = 0; j < t && c0 < c1; j++)
+                matmul_acc_serial(demb + (size_t)c0 * e, (size_t)e,
+                                  dtable + ((size_t)j * v + c0) * h, (size_t)h, 1,
+                                  w0 + (size_t)j * e, in, 1, c1 - c0, e, h);
+        }
     }
 }

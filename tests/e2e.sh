@@ -316,7 +316,7 @@ check_exit "resume without the run's --val-file" 2 "--val-file" train "$NAMES" \
     --resume "$CK" --val-file "$SPLIT/val.txt" --out "$T/r"
 
 # --- 4. determinism across thread counts ------------------------------------
-det() { # det NAME FILE ARGS... : trains with --threads 1, 2 and 3
+det() { # det NAME FILE ARGS... : trains with --threads 1, 2, 3 and 4
     name=$1 file=$2
     shift 2
     for th in 1 2 3 4; do
@@ -346,6 +346,11 @@ det() { # det NAME FILE ARGS... : trains with --threads 1, 2 and 3
 # --clip 0.1 makes clipping act at every step, so the gradient norm counts too.
 det "determinism: stream, clipping, threads 1/2/3" "$SHAKES" --clip 0.1
 det "determinism: lines, threads 1/2/3" "$NAMES" --mode lines
+# Larger first layers, so the table route (model/table.c) runs its products
+# in parallel: T*V*E*H = 16*65*32*64 and 16*27*48*64 multiply-adds, both
+# over its 2^20 threshold, with demb's rows split between the threads.
+det "determinism: stream, parallel table" "$SHAKES" --context 16 --embed 32 --clip 0.1
+det "determinism: lines, parallel table" "$NAMES" --mode lines --context 16 --embed 48
 
 # --- 5. resume exactness: 200 straight steps = 100 + resume to 200 ----------
 # resume_check NAME STOP FILE ARGS...: also compares best.ckpt and the metrics

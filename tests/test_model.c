@@ -232,7 +232,8 @@ END_TEST
 #ifdef _OPENMP
 /* Products big enough to run in parallel, split by rows (m large) and by
  * columns (m of one or two register tiles), with several blocks of the sum
- * and of the columns: bit-identical results for 1, 2, 3 and 8 threads. */
+ * and of the columns: bit-identical results for 1, 2, 3 and 8 threads, and
+ * from matmul_acc_serial. */
 START_TEST(test_matmul_thread_determinism)
 {
     const int sizes[][3] = {{65, 1000, 300}, {9, 1100, 300}, {1000, 63, 65},
@@ -261,6 +262,14 @@ START_TEST(test_matmul_thread_determinism)
                                   "matmul %dx%dx%d layout %d: %d threads differ from 1",
                                   m, n, k, layout, counts[t]);
             }
+            /* matmul_acc_serial (the calling thread only, a narrower
+             * packing block) must give the same bits too. */
+            for (size_t i = 0; i < (size_t)m * n; i++)
+                c1[i] = (float)(i % 7) * 0.25f;
+            matmul_acc_serial(c1, (size_t)n, a, st[0], st[1], b, st[2], st[3], m, n, k);
+            ck_assert_msg(memcmp(c0, c1, (size_t)m * n * sizeof *c0) == 0,
+                          "matmul %dx%dx%d layout %d: matmul_acc_serial differs",
+                          m, n, k, layout);
         }
         free(a);
         free(b);
