@@ -27,6 +27,13 @@
 #define KC 256           /* steps of the sum per packed block */
 #define MC 144           /* rows of A packed at once by a thread (MR multiple) */
 #define NC 1024          /* columns of B packed at once, shared (NR multiple) */
+/* A is read in place, not packed, when its rows are contiguous (a_col 1)
+ * or all of the strided A a block reads fits in L1 (K * a_col floats at
+ * most this many): packing then costs more than it saves (it was a fifth
+ * of the time of the names model's small products). A transposed A spread
+ * over more memory is packed: one contiguous stream instead of MR values
+ * from each of K distant lines. */
+#define A_IN_PLACE_SPAN 8192
 /* Below this many multiply-adds a product runs on the calling thread: the
  * start and barriers of a parallel region would cost more than they save. */
 #define PARALLEL_MIN_MACS (1L << 20)
@@ -34,14 +41,26 @@
 /* aligned(4): loads and stores through this type may be unaligned. */
 typedef float vf __attribute__((vector_size(VW * sizeof(float)), aligned(4)));
 
-/* C tile (mr, nr) at c (row stride ldc) += sum over p < kc of ap[p] (MR
- * values) times bp[p] (NR values). The tile sum starts from zero and runs
- * in increasing p, then is added to C once, so every element gets its block
- * sum in an order that depends only on the sizes. Twelve named accumulators
- * (MR rows x 2 vectors) stay in registers; an array indexed in a loop would
- * be kept in memory by the compiler at -O2. */
-static void micro_kernel(float *c, size_t ldc, const float *ap, const float *bp,
-                         int kc, int mr, int nr)
+/* Where a micro-kernel reads its MR rows of A: element (i, p) at
+ * a[off[i] + p * step]. For a packed panel off[i] = i and step = MR; for A
+ * read in place off[i] = i * a_row and step = a_col, with the rows past the
+ * edge of A pointed at its first row (their sums are never stored). */
+typedef struct {
+    const float *a;
+    size_t off[MR];
+    size_t step;
+} APanel;
+
+/* C tile (mr, nr) at c (row stride ldc) += sum over p < kc of A[.][p] (MR
+ * values, from ap) times bp[p] (NR values). The tile sum starts from zero
+ * and runs in increasing p, then is added to C once, so every element gets
+ * its block sum in an order that depends only on the sizes, wherever A is
+ * read from. Twelve named accumulators (MR rows x 2 vectors) stay in
+ * registers; an array indexed in a loop would be kept in memory by the
+ * compiler at -O2. */
+static inline __attribute__((always_inline)) void
+micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int kc,
+                  int mr, int nr, size_t step)
 {
     /* C is read and written only after the sum: start fetching it now, so
      * the miss overlaps the FMAs instead of following them. */
@@ -51,11 +70,15 @@ static void micro_kernel(float *c, size_t ldc, const float *ap, const float *bp,
     }
     vf c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
     vf c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
-    for (int p = 0; p < kc; p++, ap += MR, bp += NR) {
+    const float *a0 = ap->a + ap->off[0], *a1 = ap->a + ap->off[1];
+    const float *a2 = ap->a + ap->off[2], *a3 = ap->a + ap->off[3];
+    const float *a4 = ap->a + ap->off[4], *a5 = ap->a + ap->off[5];
+    for (int p = 0; p < kc; p++, bp += NR) {
         vf b0 = *(const vf *)bp, b1 = *(const vf *)(bp + VW);
+        size_t o = (size_t)p * step;
 #define ROW(i)                  \
         do {                    \
-            float s = ap[i];    \
+            float s = a##i[o];  \
             c##i##0 += s * b0;  \
             c##i##1 += s * b1;  \
         } while (0)
@@ -97,23 +120,42 @@ static void micro_kernel(float *c, size_t ldc, const float *ap, const float *bp,
     }
 }
 
+/* Two copies of the body: for a packed panel the step is the constant MR,
+ * which the compiler folds into the addressing. */
+static void micro_kernel(float *c, size_t ldc, const APanel *ap, const float *bp,
+                         int kc, int mr, int nr)
+{
+    if (ap->step == MR)
+        micro_kernel_body(c, ldc, ap, bp, kc, mr, nr, MR);
+    else
+        micro_kernel_body(c, ldc, ap, bp, kc, mr, nr, ap->step);
+}
+
 /* The same for a panel at most VW wide (the last of an odd width): one
  * vector per row, so twice the rows (two A panels, a0 and a1) keep twelve
  * accumulators busy, and each C element gets the same sum, in the same
  * order, as from micro_kernel. */
-static void micro_kernel_narrow(float *c, size_t ldc, const float *a0,
-                                const float *a1, const float *bp, int kc, int nr)
+static inline __attribute__((always_inline)) void
+micro_kernel_narrow_body(float *c, size_t ldc, const APanel *pa, const APanel *pb,
+                         const float *bp, int kc, int nr, size_t step)
 {
     for (int i = 0; i < 2 * MR; i++)
         __builtin_prefetch(c + (size_t)i * ldc, 1);
     vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
     vf d0 = {0}, d1 = {0}, d2 = {0}, d3 = {0}, d4 = {0}, d5 = {0};
-    for (int p = 0; p < kc; p++, a0 += MR, a1 += MR, bp += NR) {
+    const float *x0 = pa->a + pa->off[0], *x1 = pa->a + pa->off[1];
+    const float *x2 = pa->a + pa->off[2], *x3 = pa->a + pa->off[3];
+    const float *x4 = pa->a + pa->off[4], *x5 = pa->a + pa->off[5];
+    const float *y0 = pb->a + pb->off[0], *y1 = pb->a + pb->off[1];
+    const float *y2 = pb->a + pb->off[2], *y3 = pb->a + pb->off[3];
+    const float *y4 = pb->a + pb->off[4], *y5 = pb->a + pb->off[5];
+    for (int p = 0; p < kc; p++, bp += NR) {
         vf b0 = *(const vf *)bp;
-#define ROW(i)                  \
-        do {                    \
-            c##i += a0[i] * b0; \
-            d##i += a1[i] * b0; \
+        size_t o = (size_t)p * step;
+#define ROW(i)                     \
+        do {                       \
+            c##i += x##i[o] * b0;  \
+            d##i += y##i[o] * b0;  \
         } while (0)
         ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
 #undef ROW
@@ -135,6 +177,15 @@ static void micro_kernel_narrow(float *c, size_t ldc, const float *a0,
         for (int j = 0; j < nr; j++)
             ci[j] += ct[i][j];
     }
+}
+
+static void micro_kernel_narrow(float *c, size_t ldc, const APanel *pa,
+                                const APanel *pb, const float *bp, int kc, int nr)
+{
+    if (pa->step == MR)
+        micro_kernel_narrow_body(c, ldc, pa, pb, bp, kc, nr, MR);
+    else
+        micro_kernel_narrow_body(c, ldc, pa, pb, bp, kc, nr, pa->step);
 }
 
 /* The lane permutations of a VW x VW transpose by perfect shuffles: with
@@ -271,6 +322,10 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
     int i_end = split_rows ? (u1 * MR < m ? u1 * MR : m) : m;
     int j_begin = split_rows ? 0 : u0 * NR;
     int j_end = split_rows ? n : (u1 * NR < n ? u1 * NR : n);
+    /* Whether the micro-kernels read A in place rather than from packed
+     * panels: decided from the sizes alone, so every thread decides alike
+     * (either way gives the same bits). */
+    int in_place = a_col == 1 || (size_t)k * a_col <= A_IN_PLACE_SPAN;
     float ap[MC * KC] __attribute__((aligned(64)));
     for (int jc = j_begin; jc < j_end && i_begin < i_end; jc += ncb) {
         int nc = j_end - jc < ncb ? j_end - jc : ncb;
@@ -284,7 +339,25 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
             }
             for (int i0 = i_begin; i0 < i_end; i0 += MC) {
                 int mc = i_end - i0 < MC ? i_end - i0 : MC;
-                pack_a(ap, a, a_row, a_col, i0, mc, p0, kc);
+                if (!in_place)
+                    pack_a(ap, a, a_row, a_col, i0, mc, p0, kc);
+                /* Where each tile of MR rows of this block reads A. */
+                APanel tiles[MC / MR];
+                for (int ir = 0; ir < mc; ir += MR) {
+                    APanel *tp = &tiles[ir / MR];
+                    if (in_place) {
+                        int mr = mc - ir < MR ? mc - ir : MR;
+                        tp->a = a + (size_t)(i0 + ir) * a_row + (size_t)p0 * a_col;
+                        for (int i = 0; i < MR; i++)
+                            tp->off[i] = (size_t)(i < mr ? i : 0) * a_row;
+                        tp->step = a_col;
+                    } else {
+                        tp->a = ap + (size_t)ir * kc;
+                        for (int i = 0; i < MR; i++)
+                            tp->off[i] = (size_t)i;
+                        tp->step = MR;
+                    }
+                }
                 for (int q = 0; q < panels; q++) {
                     int nr = nc - q * NR < NR ? nc - q * NR : NR;
                     const float *bq = bt + (size_t)q * NR * kc;
@@ -293,12 +366,11 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                     if (nr <= VW)
                         for (; ir + 2 * MR <= mc; ir += 2 * MR)
                             micro_kernel_narrow(cq + (size_t)(i0 + ir) * ldc, ldc,
-                                                ap + (size_t)ir * kc,
-                                                ap + (size_t)(ir + MR) * kc, bq,
-                                                kc, nr);
+                                                &tiles[ir / MR], &tiles[ir / MR + 1],
+                                                bq, kc, nr);
                     for (; ir < mc; ir += MR)
                         micro_kernel(cq + (size_t)(i0 + ir) * ldc, ldc,
-                                     ap + (size_t)ir * kc, bq, kc,
+                                     &tiles[ir / MR], bq, kc,
                                      mc - ir < MR ? mc - ir : MR, nr);
                 }
             }
