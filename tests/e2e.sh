@@ -346,11 +346,12 @@ det() { # det NAME FILE ARGS... : trains with --threads 1, 2, 3 and 4
 # --clip 0.1 makes clipping act at every step, so the gradient norm counts too.
 det "determinism: stream, clipping, threads 1/2/3" "$SHAKES" --clip 0.1
 det "determinism: lines, threads 1/2/3" "$NAMES" --mode lines
-# Larger first layers, so the table route (model/table.c) runs its products
-# in parallel: T*V*E*H = 16*65*32*64 and 16*27*48*64 multiply-adds, both
-# over its 2^20 threshold, with demb's rows split between the threads.
-det "determinism: stream, parallel table" "$SHAKES" --context 16 --embed 32 --clip 0.1
-det "determinism: lines, parallel table" "$NAMES" --mode lines --context 16 --embed 48
+# Larger first layers, so the table route (model/table.c) runs its passes
+# in parallel: T*V*E*H = 32*V*48*64 (V over 43 in this text) and
+# 32*27*80*64 multiply-adds, over its 2^22 threshold, and N*T*H =
+# 256*32*64 additions, at its 2^19; demb's rows are split between threads.
+det "determinism: stream, parallel table" "$SHAKES" --context 32 --embed 48 --clip 0.1
+det "determinism: lines, parallel table" "$NAMES" --mode lines --context 32 --embed 80
 
 # --- 5. resume exactness: 200 straight steps = 100 + resume to 200 ----------
 # resume_check NAME STOP FILE ARGS...: also compares best.ckpt and the metrics
