@@ -200,21 +200,12 @@ int model_table_pays(const ModelConfig *c, int max_batch)
 int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
 {
     free(a->table);
-    free(a->dtable);
-    a->table = a->dtable = NULL;
+    a->table = NULL;
     a->frozen = 0;
     if (!use)
         return 0;
-    size_t n = table_floats(c);
-    a->table = mem_calloc(n, sizeof(float), "first-layer table", err);
-    if (a->table && a->training)
-        a->dtable = mem_calloc(n, sizeof(float), "first-layer table", err);
-    if (!a->table || (a->training && !a->dtable)) {
-        free(a->table);
-        a->table = NULL;
-        return -1;
-    }
-    return 0;
+    a->table = mem_calloc(table_floats(c), sizeof(float), "first-layer table", err);
+    return a->table ? 0 : -1;
 }
 
 int acts_freeze(Activations *a, const Model *m, Error *err)
@@ -241,8 +232,8 @@ double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
     floats += B * (in + H * c->layers + 2 * V + 1);
     if (training) /* dlogits, dh, dz, dx */
         floats += B * (V + 2 * H + in);
-    if (model_table_pays(c, max_batch)) /* table, and dtable */
-        floats += (double)c->context * V * H * (training ? 2 : 1);
+    if (model_table_pays(c, max_batch)) /* the table (and, after it, its gradient) */
+        floats += (double)c->context * V * H;
     return floats * sizeof(float);
 }
 
@@ -259,7 +250,6 @@ void acts_free(Activations *a)
     free(a->dz);
     free(a->dx);
     free(a->table);
-    free(a->dtable);
     memset(a, 0, sizeof *a);
 }
 
@@ -326,11 +316,15 @@ void model_backward(Model *m, Activations *a, const int32_t *ctx,
                             m->p.w[l], batch, H, H);
         } else if (a->table) {
             /* By table: d b_0 as for any linear layer, then d W_0 and
-             * d emb through the table's gradient (table.h). */
+             * d emb through the table's gradient (table.h), computed in
+             * the table's own memory: the forward pass is done with it, and
+             * one (T, V, H) array instead of two keeps a larger model's
+             * working set in cache. */
             linear_backward(NULL, NULL, m->g.b[0], a->dz, NULL, NULL, batch,
                             T * E, H);
-            table_backward(m->g.w[0], m->g.emb, a->dtable, a->dz, ctx, m->p.emb,
+            table_backward(m->g.w[0], m->g.emb, a->table, a->dz, ctx, m->p.emb,
                            m->p.w[0], batch, T, V, E, H);
+            a->frozen = 0; /* the table holds its gradient now */
         } else {
             memset(a->dx, 0, (size_t)batch * T * E * sizeof(float));
             linear_backward(a->dx, m->g.w[0], m->g.b[0], a->dz, a->x, m->p.w[0],
