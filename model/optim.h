@@ -48,8 +48,13 @@ double optim_progress(const OptimConfig *cfg, uint64_t step,
 /* Global L2 norm of the gradient, computed in double in a fixed order. */
 double optim_grad_norm(const float *grads, size_t n);
 
-/* If clip > 0 and the norm exceeds it, scales every gradient by
- * clip / (norm + 1e-6), as torch.nn.utils.clip_grad_norm_ does. */
+/* The factor gradient clipping scales every gradient by: clip / (norm + 1e-6)
+ * if clip > 0 and the norm exceeds it, as torch.nn.utils.clip_grad_norm_
+ * does, else exactly 1. */
+float optim_clip_scale(double norm, double clip);
+
+/* Scales every gradient by optim_clip_scale(norm, clip), in place: a pass of
+ * its own over the gradients, which optim_step_scaled saves. */
 void optim_clip(float *grads, size_t n, double norm, double clip);
 
 /* One update of every parameter. `t` is the 1-based step number (for Adam's
@@ -63,6 +68,15 @@ void optim_clip(float *grads, size_t n, double norm, double clip);
  *     m = mu m + g;   p -= lr * m */
 void optim_step(Optimizer *o, float *params, const float *grads,
                 const TensorInfo *tensors, int n_tensors, double lr, uint64_t t);
+
+/* optim_step with every gradient g read as g * grad_scale (one float
+ * multiplication, rounded as optim_clip rounds it), so clipping costs no
+ * pass of its own and the step has the very same bits as optim_clip then
+ * optim_step:
+ *   optim_step_scaled(o, p, g, optim_clip_scale(norm, clip), ...)   */
+void optim_step_scaled(Optimizer *o, float *params, const float *grads,
+                       float grad_scale, const TensorInfo *tensors,
+                       int n_tensors, double lr, uint64_t t);
 
 /* The learning-rate finder (Smith 2015, "cyclical learning rates"; fastai's
  * lr_find): train a fresh model for n steps while the learning rate grows

@@ -419,8 +419,8 @@ static double train_step(Model *m, Activations *a, Optimizer *o,
     model_zero_grad(m);
     model_backward(m, a, ctx, targets, c->batch);
     double norm = optim_grad_norm(m->grads, m->n_params);
-    optim_clip(m->grads, m->n_params, norm, o->cfg.clip);
-    optim_step(o, m->params, m->grads, t, nt, lr, step + 1);
+    optim_step_scaled(o, m->params, m->grads, optim_clip_scale(norm, o->cfg.clip),
+                      t, nt, lr, step + 1);
     *lr_out = lr;
     *norm_out = norm;
     return loss;

@@ -1142,15 +1142,19 @@ START_TEST(test_grad_norm_and_clip)
     float g[3] = {3.0f, 4.0f, 12.0f};
     ck_assert_double_eq_tol(optim_grad_norm(g, 3), 13.0, 1e-12);
     ck_assert_double_eq(optim_grad_norm(g, 0), 0.0);
-    /* A longer vector (37: several blocks of 8 and a tail) against a plain
-     * double loop. */
-    float long_g[37];
-    double ref = 0.0;
-    for (int i = 0; i < 37; i++) {
+    /* Longer vectors (37: one block of 32 and a tail; 101: three blocks and
+     * a tail) against a plain double loop. */
+    float long_g[101];
+    double ref = 0.0, ref37 = 0.0;
+    for (int i = 0; i < 101; i++) {
         long_g[i] = (float)((i % 7) - 3) * 0.37f + (float)i * 1e-3f;
         ref += (double)long_g[i] * long_g[i];
+        if (i == 36)
+            ref37 = ref;
     }
-    ck_assert_double_eq_tol(optim_grad_norm(long_g, 37), sqrt(ref), 1e-12 * sqrt(ref));
+    ck_assert_double_eq_tol(optim_grad_norm(long_g, 37), sqrt(ref37),
+                            1e-12 * sqrt(ref37));
+    ck_assert_double_eq_tol(optim_grad_norm(long_g, 101), sqrt(ref), 1e-12 * sqrt(ref));
 
     float h[3] = {3.0f, -4.0f, 0.0f};
     double norm = optim_grad_norm(h, 3); /* 5 */
@@ -1170,6 +1174,58 @@ START_TEST(test_grad_norm_and_clip)
     ck_assert(e[0] == 3.0f && e[1] == 4.0f);
     optim_clip(e, 2, 5.0, 0.0);
     ck_assert(e[0] == 3.0f && e[1] == 4.0f);
+
+    /* The scale alone: clip / (norm + 1e-6) above the limit, else 1. */
+    ck_assert(optim_clip_scale(5.0, 1.0) == (float)(1.0 / 5.000001));
+    ck_assert(optim_clip_scale(0.5, 1.0) == 1.0f);
+    ck_assert(optim_clip_scale(5.0, 5.0) == 1.0f);
+    ck_assert(optim_clip_scale(5.0, 0.0) == 1.0f);
+    ck_assert(optim_clip_scale(NAN, 1.0) == 1.0f);
+}
+END_TEST
+
+/* optim_step_scaled(scale) must give the very bits of optim_clip (scaling
+ * the gradients in place) followed by optim_step, for both optimizers, over
+ * enough values (77, three tensors) that the vector loops and their tails
+ * run, and with scale 1 the bits of optim_step. */
+START_TEST(test_step_scaled_is_clip_then_step)
+{
+    static const TensorInfo tens[3] = {
+        {.name = "w", .offset = 0, .rows = 5, .cols = 11, .decay = 1},
+        {.name = "b", .offset = 55, .rows = 5, .cols = 1, .decay = 0},
+        {.name = "u", .offset = 60, .rows = 17, .cols = 1, .decay = 1},
+    };
+    enum { N = 77 };
+    for (int kind = 0; kind < 2; kind++) {
+        OptimConfig cfg = {.kind = kind == 0 ? OPTIM_ADAMW : OPTIM_SGD,
+                           .lr = 0.05, .weight_decay = 0.1, .beta1 = 0.9,
+                           .beta2 = 0.999, .eps = 1e-8, .momentum = 0.9};
+        Optimizer o1 = {0}, o2 = {0};
+        Error err = {{0}};
+        ck_assert_int_eq(optim_init(&o1, &cfg, N, &err), 0);
+        ck_assert_int_eq(optim_init(&o2, &cfg, N, &err), 0);
+        float p1[N], p2[N], g[N], gc[N];
+        for (int i = 0; i < N; i++)
+            p1[i] = p2[i] = (float)((i * 37) % 19 - 9) * 0.11f;
+        for (int t = 1; t <= 4; t++) {
+            for (int i = 0; i < N; i++)
+                g[i] = gc[i] = (float)((i * 13 + t * 7) % 23 - 11) * 0.3f;
+            double norm = optim_grad_norm(g, N);
+            /* Steps 1 and 2 clip (norm about 16 > 1), steps 3 and 4 not. */
+            double clip = t <= 2 ? 1.0 : 100.0;
+            float scale = optim_clip_scale(norm, clip);
+            ck_assert(t <= 2 ? scale < 0.1f : scale == 1.0f);
+            optim_clip(gc, N, norm, clip);
+            optim_step(&o1, p1, gc, tens, 3, cfg.lr, (uint64_t)t);
+            optim_step_scaled(&o2, p2, g, scale, tens, 3, cfg.lr, (uint64_t)t);
+            ck_assert(memcmp(p1, p2, sizeof p1) == 0);
+            ck_assert(memcmp(o1.m, o2.m, N * sizeof(float)) == 0);
+            if (kind == 0)
+                ck_assert(memcmp(o1.v, o2.v, N * sizeof(float)) == 0);
+        }
+        optim_free(&o1);
+        optim_free(&o2);
+    }
 }
 END_TEST
 
@@ -1205,6 +1261,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_sgd_momentum_step);
     tcase_add_test(tc, test_lr_schedule);
     tcase_add_test(tc, test_grad_norm_and_clip);
+    tcase_add_test(tc, test_step_scaled_is_clip_then_step);
     suite_add_tcase(s, tc);
     return s;
 }

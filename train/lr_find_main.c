@@ -162,8 +162,9 @@ int lr_find_main(int argc, char **argv)
         model_zero_grad(&model);
         model_backward(&model, &acts, ctx, targets, batch);
         double norm = optim_grad_norm(model.grads, model.n_params);
-        optim_clip(model.grads, model.n_params, norm, ocfg.clip);
-        optim_step(&opt, model.params, model.grads, tensors, n_tensors, rate, i + 1);
+        optim_step_scaled(&opt, model.params, model.grads,
+                          optim_clip_scale(norm, ocfg.clip), tensors, n_tensors,
+                          rate, i + 1);
         lr[n] = rate;
         loss[n] = l;
         smoothed[n] = optim_lr_smooth(&avg, SMOOTH_BETA, l, i);

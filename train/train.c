@@ -628,10 +628,12 @@ int train_main(int argc, char **argv)
         }
         model_zero_grad(&r.model);
         model_backward(&r.model, &r.acts, r.ctx, r.targets, B);
+        /* Clipping is folded into the update: the step reads each gradient
+         * times the clip scale. */
         double norm = optim_grad_norm(r.model.grads, r.model.n_params);
-        optim_clip(r.model.grads, r.model.n_params, norm, a.opt.clip);
-        optim_step(&r.opt, r.model.params, r.model.grads, r.tensors, r.n_tensors,
-                   lr, st->step + 1);
+        optim_step_scaled(&r.opt, r.model.params, r.model.grads,
+                          optim_clip_scale(norm, a.opt.clip), r.tensors,
+                          r.n_tensors, lr, st->step + 1);
         st->step++;
         live.loss_sum += loss;
         live.loss_n++;
