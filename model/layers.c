@@ -130,10 +130,11 @@ void tanh_forward(float *y, const float *x, long count)
 
 void tanh_backward(float *dx, const float *dy, const float *y, long count)
 {
-    /* Forward: y = tanh(x).  dy/dx = 1 - tanh(x)^2 = 1 - y^2. */
+    /* Forward: y = tanh(x).  dy/dx = 1 - tanh(x)^2 = 1 - y^2. Written, not
+     * added: dx is an activation's gradient, with no other contribution. */
 #pragma omp parallel for schedule(static) if (count >= PARALLEL_MIN)
     for (long i = 0; i < count; i++)
-        dx[i] += dy[i] * (1.0f - y[i] * y[i]);
+        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
 
 void softmax_cross_entropy_forward(float *loss, float *probs,
@@ -175,13 +176,14 @@ void softmax_cross_entropy_backward(float *dlogits, const float *probs,
 {
     /* For loss = -log softmax(logits)[t]:
      *   d loss / d logits[j] = probs[j] - [j == t].
-     * Each thread owns whole rows of dlogits. */
+     * Written, not added (the logits feed nothing else). Each thread owns
+     * whole rows of dlogits. */
 #pragma omp parallel for schedule(static) if ((long)n * v >= PARALLEL_MIN)
     for (int r = 0; r < n; r++) {
         float *dr = dlogits + (size_t)r * v;
         const float *pr = probs + (size_t)r * v;
         for (int j = 0; j < v; j++)
-            dr[j] += scale * pr[j];
+            dr[j] = scale * pr[j];
         dr[targets[r]] -= scale;
     }
 }

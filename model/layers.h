@@ -5,7 +5,10 @@
  * Conventions: outputs first, then inputs, then sizes. A backward function
  * takes the input-gradients first, then the upstream gradient, then what the
  * forward pass produced, and ADDS into its gradient outputs (+=), so the
- * caller zeroes them once per step. Any gradient output may be NULL. */
+ * caller zeroes them once per step; any of those may be NULL. The two
+ * elementwise backward passes (tanh, the loss) are the exception: they WRITE
+ * (=) the gradient of their input, an activation that nothing else adds to,
+ * which saves zeroing it first. */
 #ifndef TINYCHAR_LAYERS_H
 #define TINYCHAR_LAYERS_H
 
@@ -31,7 +34,8 @@ void linear_backward(float *dx, float *dw, float *db, const float *dy,
 
 /* The activation: y = tanh(x), elementwise over count values (y may be x). */
 void tanh_forward(float *y, const float *x, long count);
-/* dx += dy * (1 - y^2), since d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2. */
+/* dx = dy * (1 - y^2), since d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2.
+ * Writes dx (not +=); dx may be dy. */
 void tanh_backward(float *dx, const float *dy, const float *y, long count);
 
 /* The loss: softmax then cross-entropy against the target id of each row.
@@ -42,7 +46,8 @@ void softmax_cross_entropy_forward(float *loss, float *probs,
                                    const float *logits, const int32_t *targets,
                                    int n, int v);
 /* For the mean loss L = scale * sum_n loss[n] (scale = 1/N):
- *   dlogits[n][j] += scale * (probs[n][j] - [j == target[n]]) */
+ *   dlogits[n][j] = scale * (probs[n][j] - [j == target[n]])
+ * Writes dlogits (not +=); dlogits may be probs. */
 void softmax_cross_entropy_backward(float *dlogits, const float *probs,
                                     const int32_t *targets, float scale,
                                     int n, int v);

@@ -296,8 +296,9 @@ void model_backward(Model *m, Activations *a, const int32_t *ctx,
     const ModelConfig *c = &m->cfg;
     int T = c->context, E = c->embed, H = c->hidden, V = c->vocab, L = c->layers;
     /* Backpropagation: the forward steps in reverse, each turning the
-     * gradient of its output into gradients of its input and parameters. */
-    memset(a->dlogits, 0, (size_t)batch * V * sizeof(float));
+     * gradient of its output into gradients of its input and parameters.
+     * The loss and tanh write their gradients (dlogits, dz); the linear
+     * layers add into theirs (dh, dx), which are zeroed first. */
     softmax_cross_entropy_backward(a->dlogits, a->probs, targets,
                                    1.0f / (float)batch, batch, V);
     /* Output layer: into d wout, d bout and d h_{L-1}. */
@@ -306,7 +307,6 @@ void model_backward(Model *m, Activations *a, const int32_t *ctx,
                     m->p.wout, batch, H, V);
     for (int l = L - 1; l >= 0; l--) {
         /* Through tanh: dz = dh * (1 - h^2). */
-        memset(a->dz, 0, (size_t)batch * H * sizeof(float));
         tanh_backward(a->dz, a->dh, a->h[l], (long)batch * H);
         /* Through the linear layer: into d W_l, d b_l and the gradient of
          * this layer's input (d h_{l-1}, or d x for the first layer). */

@@ -500,12 +500,17 @@ START_TEST(test_tanh)
                       "tanh(%g) = %.9g, want %.9g", x, y, want);
     }
 
+    /* Backward writes dx (=): what was there before, NaN here, is gone. */
     float dx[TN];
     for (int i = 0; i < TN; i++)
-        dx[i] = 0.5f;
+        dx[i] = NAN;
     tanh_backward(dx, k.c, k.y, TN);
-    for (int i = 0; i < TN; i++)
-        dx[i] -= 0.5f;
+    /* In place (dx == dy) gives the same (checked before check_grad, whose
+     * forward passes leave k.y at a perturbed input). */
+    float dxy[TN];
+    memcpy(dxy, k.c, sizeof dxy);
+    tanh_backward(dxy, dxy, k.y, TN);
+    ck_assert_mem_eq(dxy, dx, sizeof dxy);
     assert_nonzero_grad("tanh dx", check_grad("tanh dx", k.x, dx, TN,
                                               tanh_objective, &k));
 }
@@ -556,13 +561,19 @@ START_TEST(test_softmax_cross_entropy)
     ck_assert_mem_eq(inplace, k.probs, sizeof inplace);
     ck_assert_mem_eq(loss2, k.loss, sizeof loss2);
 
-    /* Backward for the mean loss: scale 1/N, adding into dlogits. */
+    /* Backward for the mean loss: scale 1/N, writing dlogits (=): what was
+     * there before, NaN here, is gone. */
     float dl[SN * SV];
     for (int i = 0; i < SN * SV; i++)
-        dl[i] = 0.5f;
+        dl[i] = NAN;
     softmax_cross_entropy_backward(dl, k.probs, k.targets, 1.0f / SN, SN, SV);
-    for (int i = 0; i < SN * SV; i++)
-        dl[i] -= 0.5f;
+    /* In place (dlogits == probs) gives the same (checked before
+     * check_grad, whose forward passes leave k.probs perturbed). */
+    float dl_inplace[SN * SV];
+    memcpy(dl_inplace, k.probs, sizeof dl_inplace);
+    softmax_cross_entropy_backward(dl_inplace, dl_inplace, k.targets, 1.0f / SN,
+                                   SN, SV);
+    ck_assert_mem_eq(dl_inplace, dl, sizeof dl);
     assert_nonzero_grad("dlogits", check_grad("dlogits", k.logits, dl, SN * SV,
                                               soft_objective, &k));
 }
@@ -596,7 +607,7 @@ START_TEST(test_softmax_extreme_logits)
     ck_assert_double_eq_tol(probs[9], 0.5, 1e-7);
     ck_assert_double_eq_tol(probs[12], 1.0 / 3.0, 1e-7);
     /* The gradient is finite too: probs - onehot. */
-    float dl[5 * 3] = {0};
+    float dl[5 * 3];
     softmax_cross_entropy_backward(dl, probs, targets, 1.0f, 5, 3);
     ck_assert_double_eq_tol(dl[3 + 0], 1.0, 1e-7);
     ck_assert_double_eq_tol(dl[3 + 1], -1.0, 1e-7);
