@@ -225,8 +225,8 @@ static int child_train(const Config *c, const char *data_dir, int threads,
         model_zero_grad(&m);
         model_backward(&m, &acts, ctx, targets, c->B);
         double norm = optim_grad_norm(m.grads, m.n_params);
-        optim_clip(m.grads, m.n_params, norm, ocfg.clip);
-        optim_step(&opt, m.params, m.grads, tensors, n_tensors, lr, step + 1);
+        optim_step_scaled(&opt, m.params, m.grads, optim_clip_scale(norm, ocfg.clip),
+                          tensors, n_tensors, lr, step + 1);
     }
     double train_s = now() - t0;
 
@@ -362,8 +362,9 @@ static int child_tokenize(const char *data_dir)
         model_forward(&m, &acts, ctx, targets, B);
         model_zero_grad(&m);
         model_backward(&m, &acts, ctx, targets, B);
-        optim_clip(m.grads, m.n_params, optim_grad_norm(m.grads, m.n_params), 1.0);
-        optim_step(&opt, m.params, m.grads, tensors, n_tensors, 3e-3, step + 1);
+        optim_step_scaled(&opt, m.params, m.grads,
+                          optim_clip_scale(optim_grad_norm(m.grads, m.n_params), 1.0),
+                          tensors, n_tensors, 3e-3, step + 1);
     }
     printf("ok bytes=%zu prepare=%.6f vocab=%.6f data=%.6f id_bytes=%d rss_mib=%.1f\n",
            raw_len, t1 - t0, t2 - t1, t3 - t2, ds.tokens.ids16 ? 2 : 4, peak_rss_mib());
