@@ -100,12 +100,17 @@ int model_init(Model *m, const ModelConfig *cfg, Error *err)
         return -1;
     m->cfg = *cfg;
     m->n_params = model_param_count(cfg);
-    m->params = mem_calloc(m->n_params, sizeof(float), "model parameters", err);
-    m->grads = mem_calloc(m->n_params, sizeof(float), "model gradients", err);
-    if (!m->params || !m->grads) {
+    /* One block, grads 1 KiB past params within a page (the optimizer's
+     * moments sit at 2 and 3 KiB: optim.c), since the update reads all of
+     * them at the same index (mem.h says why that matters). */
+    float *arrays[2];
+    if (!mem_float_arrays(arrays, 2, m->n_params, 0,
+                          "model parameters and gradients", err)) {
         model_free(m);
         return -1;
     }
+    m->params = arrays[0];
+    m->grads = arrays[1];
     set_views(&m->p, m->params, cfg);
     set_views(&m->g, m->grads, cfg);
     return 0;
@@ -113,8 +118,7 @@ int model_init(Model *m, const ModelConfig *cfg, Error *err)
 
 void model_free(Model *m)
 {
-    free(m->params);
-    free(m->grads);
+    free(m->params); /* the block, grads included */
     memset(m, 0, sizeof *m);
 }
 
@@ -146,6 +150,13 @@ void model_zero_grad(Model *m)
     memset(m->grads, 0, m->n_params * sizeof(float));
 }
 
+/* A zeroed work buffer of n floats, cache-line aligned for the vector
+ * loops (mem.h). */
+static float *acts_floats(size_t n, const char *what, Error *err)
+{
+    return mem_calloc_aligned(n, sizeof(float), what, err);
+}
+
 int acts_init(Activations *a, const ModelConfig *c, int max_batch, int training,
               Error *err)
 {
@@ -161,17 +172,17 @@ int acts_init(Activations *a, const ModelConfig *c, int max_batch, int training,
         return -1;
     a->max_batch = max_batch;
     a->training = training;
-    int ok = (a->x = mem_calloc(bin, sizeof(float), "activations", err)) != NULL;
+    int ok = (a->x = acts_floats(bin, "activations", err)) != NULL;
     for (int l = 0; ok && l < c->layers; l++)
-        ok = (a->h[l] = mem_calloc(bh, sizeof(float), "activations", err)) != NULL;
-    ok = ok && (a->logits = mem_calloc(bv, sizeof(float), "logits", err));
-    ok = ok && (a->probs = mem_calloc(bv, sizeof(float), "probabilities", err));
-    ok = ok && (a->losses = mem_calloc(B, sizeof(float), "losses", err));
+        ok = (a->h[l] = acts_floats(bh, "activations", err)) != NULL;
+    ok = ok && (a->logits = acts_floats(bv, "logits", err));
+    ok = ok && (a->probs = acts_floats(bv, "probabilities", err));
+    ok = ok && (a->losses = acts_floats(B, "losses", err));
     if (training) {
-        ok = ok && (a->dlogits = mem_calloc(bv, sizeof(float), "gradients", err));
-        ok = ok && (a->dh = mem_calloc(bh, sizeof(float), "gradients", err));
-        ok = ok && (a->dz = mem_calloc(bh, sizeof(float), "gradients", err));
-        ok = ok && (a->dx = mem_calloc(bin, sizeof(float), "gradients", err));
+        ok = ok && (a->dlogits = acts_floats(bv, "gradients", err));
+        ok = ok && (a->dh = acts_floats(bh, "gradients", err));
+        ok = ok && (a->dz = acts_floats(bh, "gradients", err));
+        ok = ok && (a->dx = acts_floats(bin, "gradients", err));
     }
     if (ok && model_table_pays(c, max_batch))
         ok = acts_use_table(a, c, 1, err) == 0;
@@ -204,7 +215,7 @@ int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
     a->frozen = 0;
     if (!use)
         return 0;
-    a->table = mem_calloc(table_floats(c), sizeof(float), "first-layer table", err);
+    a->table = acts_floats(table_floats(c), "first-layer table", err);
     return a->table ? 0 : -1;
 }
 
@@ -226,8 +237,10 @@ double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
 {
     double B = max_batch, in = (double)c->context * c->embed;
     double H = c->hidden, V = c->vocab;
-    /* parameters and gradients, optimizer moments */
-    double floats = (double)model_param_count(c) * (2 + n_moments);
+    /* parameters and gradients, optimizer moments, and the under 8 KiB
+     * per array that mem_float_arrays pads them with */
+    double floats = (double)model_param_count(c) * (2 + n_moments) +
+                    (2 + n_moments) * 8192.0 / sizeof(float);
     /* x, h per layer, logits, probs, losses (as in acts_init) */
     floats += B * (in + H * c->layers + 2 * V + 1);
     if (training) /* dlogits, dh, dz, dx */

@@ -59,7 +59,8 @@ typedef struct {
 typedef struct {
     ModelConfig cfg;
     size_t n_params;
-    float *params;     /* (n_params) every parameter, in model_tensors order */
+    float *params;     /* (n_params) every parameter, in model_tensors order;
+                        * the start of the block that also holds grads */
     float *grads;      /* (n_params) d loss / d params, same layout */
     ParamViews p, g;
 } Model;

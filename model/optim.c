@@ -15,23 +15,22 @@ int optim_init(Optimizer *o, const OptimConfig *cfg, size_t n_params, Error *err
     o->cfg = *cfg;
     o->n = n_params;
     o->n_moments = cfg->kind == OPTIM_ADAMW ? 2 : 1;
-    o->m = mem_calloc(n_params, sizeof(float), "optimizer state", err);
-    if (!o->m)
+    /* m and v 2 and 3 KiB past a page boundary, the model's parameters and
+     * gradients being at 0 and 1 (model.c): the update reads all four at
+     * the same index, and mem.h says why they must not share an offset. */
+    float *arrays[2] = {NULL, NULL};
+    o->block = mem_float_arrays(arrays, o->n_moments, n_params, 2,
+                                "optimizer state", err);
+    if (!o->block)
         return -1;
-    if (o->n_moments == 2) {
-        o->v = mem_calloc(n_params, sizeof(float), "optimizer state", err);
-        if (!o->v) {
-            optim_free(o);
-            return -1;
-        }
-    }
+    o->m = arrays[0];
+    o->v = arrays[1];
     return 0;
 }
 
 void optim_free(Optimizer *o)
 {
-    free(o->m);
-    free(o->v);
+    free(o->block);
     memset(o, 0, sizeof *o);
 }
 

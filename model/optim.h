@@ -29,6 +29,7 @@ typedef struct {
     int n_moments;  /* 2 for AdamW (m, v), 1 for SGD (momentum buffer) */
     float *m;       /* (n) AdamW first moment; SGD momentum buffer */
     float *v;       /* (n) AdamW second moment; NULL for SGD */
+    void *block;    /* the allocation holding m and v */
 } Optimizer;
 
 int optim_init(Optimizer *o, const OptimConfig *cfg, size_t n_params, Error *err);

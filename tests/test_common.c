@@ -229,6 +229,52 @@ START_TEST(test_mem_overflow)
 }
 END_TEST
 
+START_TEST(test_mem_aligned)
+{
+    Error err = {{0}};
+    /* 64-byte aligned, zeroed, for sizes that are not multiples of 64. */
+    for (size_t n = 0; n < 40; n += 13) {
+        float *a = mem_calloc_aligned(n, sizeof(float), "aligned", &err);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_uint_eq((uintptr_t)a % 64, 0);
+        for (size_t i = 0; i < n; i++)
+            ck_assert(a[i] == 0.0f);
+        free(a);
+    }
+    ck_assert_ptr_null(mem_calloc_aligned(SIZE_MAX / 2 + 1, 2, "huge", &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "huge"));
+
+    /* k arrays in one block at (skew + i) KiB within a page, zeroed, not
+     * overlapping: fill each with its own value and read them all back.
+     * Sizes below, at and just past a page. */
+    const size_t sizes[] = {1, 1000, 1024, 1025, 5000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        for (int skew = 0; skew <= 2; skew++) {
+            float *arr[2] = {NULL, NULL};
+            void *block = mem_float_arrays(arr, 2, n, skew, "arrays", &err);
+            ck_assert_ptr_nonnull(block);
+            for (int i = 0; i < 2; i++) {
+                ck_assert_uint_eq((uintptr_t)arr[i] % 4096,
+                                  (uintptr_t)(skew + i) * 1024);
+                for (size_t j = 0; j < n; j++)
+                    ck_assert(arr[i][j] == 0.0f);
+            }
+            for (size_t j = 0; j < n; j++) {
+                arr[0][j] = 1.0f;
+                arr[1][j] = 2.0f;
+            }
+            for (size_t j = 0; j < n; j++)
+                ck_assert(arr[0][j] == 1.0f && arr[1][j] == 2.0f);
+            free(block);
+        }
+    }
+    float *one[1];
+    ck_assert_ptr_null(mem_float_arrays(one, 1, SIZE_MAX / 2, 0, "moments", &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "moments"));
+}
+END_TEST
+
 /* ---- flags --------------------------------------------------------------- */
 
 START_TEST(test_flag_long)
@@ -445,6 +491,7 @@ static Suite *common_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("mem");
     tcase_add_test(tc, test_mem_overflow);
+    tcase_add_test(tc, test_mem_aligned);
     suite_add_tcase(s, tc);
     tc = tcase_create("flags");
     tcase_add_test(tc, test_flag_long);
