@@ -1,12 +1,13 @@
 /* matmul.c - a packed, register-blocked matrix product in the style of BLIS:
  * for each block of NC columns and KC steps of the sum, each thread copies
  * the part of B's block it needs into contiguous (KC, NR) panels
- * (zero-padded), then MC of its rows of A into (KC, MR) panels, and runs
- * a micro-kernel that keeps an MR x NR tile of C in vector registers. The
- * B panel a micro-kernel reads stays in L1 while it sweeps the rows of the
- * A block (in L2), so neither operand is re-read from memory. GCC vector
- * extensions let the compiler pick AVX-512, AVX2 or SSE for the tile
- * without intrinsics. */
+ * (zero-padded), then, for blocks of MC of its rows of A, runs a
+ * micro-kernel that keeps an MR x NR tile of C in vector registers. A is
+ * read in place when that is cheap (contiguous rows, or small), else first
+ * copied into (KC, MR) panels. The B panel a micro-kernel reads stays in L1
+ * while it sweeps the rows of the A block (in L2), so neither operand is
+ * re-read from memory. GCC vector extensions let the compiler pick AVX-512,
+ * AVX2 or SSE for the tile without intrinsics. */
 #include "matmul.h"
 
 #include <assert.h>
@@ -25,7 +26,7 @@
 #define MR 6             /* rows of the register tile */
 #define NR (2 * VW)      /* columns of the register tile: two vectors */
 #define KC 256           /* steps of the sum per packed block */
-#define MC 144           /* rows of A packed at once by a thread (MR multiple) */
+#define MC 144           /* rows of A per block of a thread (MR multiple) */
 #define NC 1024          /* columns of B packed at once, shared (NR multiple) */
 /* A is read in place, not packed, when its rows are contiguous (a_col 1)
  * or all of the strided A a block reads fits in L1 (K * a_col floats at
@@ -43,8 +44,9 @@ typedef float vf __attribute__((vector_size(VW * sizeof(float)), aligned(4)));
 
 /* Where a micro-kernel reads its MR rows of A: element (i, p) at
  * a[off[i] + p * step]. For a packed panel off[i] = i and step = MR; for A
- * read in place off[i] = i * a_row and step = a_col, with the rows past the
- * edge of A pointed at its first row (their sums are never stored). */
+ * read in place off[i] = i * a_row and step = a_col, with the rows of an
+ * edge tile past the end of A pointed at the tile's own first row (their
+ * sums are never stored). */
 typedef struct {
     const float *a;
     size_t off[MR];
@@ -132,7 +134,7 @@ static void micro_kernel(float *c, size_t ldc, const APanel *ap, const float *bp
 }
 
 /* The same for a panel at most VW wide (the last of an odd width): one
- * vector per row, so twice the rows (two A panels, a0 and a1) keep twelve
+ * vector per row, so twice the rows (two full tiles of A, pa and pb) keep twelve
  * accumulators busy, and each C element gets the same sum, in the same
  * order, as from micro_kernel. */
 static inline __attribute__((always_inline)) void
@@ -302,13 +304,13 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
 }
 
 /* Thread t of nt's share of C += A B, packing B into bt, its own buffer of
- * KC * ncb floats (ncb a multiple of NR). Whole row
- * blocks, or whole column panels when there are too few row blocks to go
- * round: either way the thread owns its C elements, and it packs the parts
- * of A and B it reads itself, so no thread waits for another. Packing the
- * same B (or A) twice costs less than a barrier at these sizes. How the
- * columns are cut into blocks changes no value: each element's sum runs
- * over the same KC blocks of p in the same order. */
+ * KC * ncb floats (ncb a multiple of NR). Whole row blocks, or whole column
+ * panels when there are too few row blocks to go round: either way the
+ * thread owns its C elements, and it packs the parts of B (and of A, where
+ * A is packed) it reads itself, so no thread waits for another. Packing
+ * the same B (or A) twice costs less than a barrier at these sizes. How
+ * the columns are cut into blocks changes no value: each element's sum
+ * runs over the same KC blocks of p in the same order. */
 static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                           size_t a_col, const float *b, size_t b_row,
                           size_t b_col, int m, int n, int k, float *bt, int ncb,
@@ -410,8 +412,11 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
     product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, NC, 0, 1);
 }
 
-/* Columns of B packed at once by matmul_acc_serial: a quarter of NC, so the
- * buffer (256 KB) sits well inside an OpenMP worker thread's stack. */
+/* Columns of B packed at once by matmul_acc_serial: a quarter of NC, so its
+ * buffer is 256 KB, and with product_share's block of A (144 KB) the call
+ * needs about 410 KB of stack: inside an OpenMP worker thread's default
+ * stack (glibc's, RLIMIT_STACK: 8 MB here), not inside an OMP_STACKSIZE
+ * set below that. */
 #define NC_SERIAL (NC / 4)
 
 void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,

@@ -20,7 +20,8 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
 
 /* The same product on the calling thread only, for callers that run
  * several products side by side inside their own parallel region (each
- * thread owning its products' C). Gives the same bits as matmul_acc. */
+ * thread owning its products' C). Gives the same bits as matmul_acc. Uses
+ * about 410 KB of the calling thread's stack. */
 void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,
                        size_t a_col, const float *b, size_t b_row, size_t b_col,
                        int m, int n, int k);

@@ -125,8 +125,9 @@ int acts_use_table(Activations *a, const ModelConfig *cfg, int use, Error *err);
 /* For generation, where the weights no longer change: builds the table from
  * m's weights once (if it fits in MODEL_TABLE_MAX_FLOATS), and every later
  * model_forward on `a` reuses it, so a character costs T row additions
- * instead of a (T*E, H) matrix-vector product. Do not change m's weights
- * afterwards without calling acts_freeze again. */
+ * instead of a (T*E, H) matrix-vector product (until a model_backward on
+ * `a`, which unfreezes it). Do not change m's weights afterwards without
+ * calling acts_freeze again. */
 int acts_freeze(Activations *a, const Model *m, Error *err);
 
 /* Bytes that model_init + acts_init(max_batch, training) + n_moments
@@ -143,7 +144,9 @@ double model_forward(const Model *m, Activations *a, const int32_t *ctx,
                      const int32_t *targets, int batch);
 
 /* Backward pass after model_forward with the same ctx and targets: adds
- * d(mean loss)/d(parameter) into m->grads. */
+ * d(mean loss)/d(parameter) into m->grads. On the table route it leaves the
+ * table's gradient in a->table (and a->frozen cleared): the next
+ * model_forward builds the table again. */
 void model_backward(Model *m, Activations *a, const int32_t *ctx,
                     const int32_t *targets, int batch);
 

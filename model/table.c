@@ -84,10 +84,10 @@ void table_backward(float *dw0, float *demb, float *dtable, const float *dz,
                     int n, int t, int v, int e, int h)
 {
     size_t in = (size_t)t * e;
+    /* Two phases in one region: first each thread owns whole positions j
+     * (dtable[j] and the column block j of dw0), then whole rows of demb. */
 #pragma omp parallel if ((long)t * v * e * h >= PARALLEL_MIN_MACS)
     {
-        /* Each thread owns whole positions j: dtable[j] and the column
-         * block j of dw0. */
 #pragma omp for schedule(static)
         for (int j = 0; j < t; j++) {
             /* Forward: z[r] += table[j][ctx[r][j]], so each row's dz goes to
@@ -110,9 +110,11 @@ void table_backward(float *dw0, float *demb, float *dtable, const float *dz,
         /* (the implied barrier: every dtable[j] is complete)
          *   demb[c][p] += sum_j sum_o dtable[j][c][o] w0[o][jE + p]
          * Every position adds into the same demb, so here each thread owns
-         * whole rows c instead, cut at multiples of 8, and adds the
-         * positions in increasing j: the same sums in the same order for
-         * any number of threads. */
+         * whole rows c instead and adds the positions in increasing j: the
+         * same sums in the same order for any number of threads. Which
+         * thread owns a row changes no value; the cut at multiples of 8
+         * rows keeps two threads off one cache line of demb for any even E
+         * (8 rows of E floats are a multiple of 64 bytes). */
         if (demb) {
             int blocks = (v + 7) / 8, id = thread_id(), nt = thread_count();
             int c0 = blocks * id / nt * 8, c1 = blocks * (id + 1) / nt * 8;

@@ -29,7 +29,8 @@ void table_forward(float *z, const float *table, const float *b0,
 
 /* Backward of table_build composed with table_forward, adding into dw0
  * (H, T*E) and demb (V, E); either may be NULL. dtable (T, V, H) is scratch,
- * overwritten with d loss / d table:
+ * overwritten with d loss / d table; the table itself is never read, so
+ * dtable may be the table's own memory (model_backward passes it):
  *     dtable[t][c] = sum of dz[r] over the rows r with ctx[r][t] = c
  *     dw0[:, tE:(t+1)E] += dtable[t]^T emb      demb += dtable[t] w0[:, tE:(t+1)E]
  * The bias gradient (the sum of dz's rows) is the caller's, as for any

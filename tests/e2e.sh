@@ -344,8 +344,8 @@ det() { # det NAME FILE ARGS... : trains with --threads 1, 2, 3 and 4
     fi
 }
 # --clip 0.1 makes clipping act at every step, so the gradient norm counts too.
-det "determinism: stream, clipping, threads 1/2/3" "$SHAKES" --clip 0.1
-det "determinism: lines, threads 1/2/3" "$NAMES" --mode lines
+det "determinism: stream, clipping, threads 1-4" "$SHAKES" --clip 0.1
+det "determinism: lines, threads 1-4" "$NAMES" --mode lines
 # Larger first layers, so the table route (model/table.c) runs its passes
 # in parallel: T*V*E*H = 32*V*48*64 (V over 43 in this text) and
 # 32*27*80*64 multiply-adds, over its 2^22 threshold, and N*T*H =

@@ -883,54 +883,78 @@ END_TEST
 
 #ifdef _OPENMP
 /* Same inputs, 1 and several threads: bit-identical logits and gradients. */
+/* The whole forward and backward pass at 1, 2, 3 and 8 threads, by both
+ * routes of the first layer: bit-identical losses, logits and gradients.
+ * The configs reach the table passes' parallel thresholds (table.c:
+ * T*V*E*H >= 2^22, N*T*H >= 2^19) with V from 3 to 70, and one has fewer
+ * positions (T 2) and row blocks of demb (V 17) than threads. Each count
+ * runs the pass twice on the same activations: the backward pass leaves
+ * the table's gradient in the table, and the second forward pass must
+ * build it anew and give the same bits. */
 START_TEST(test_thread_count_determinism)
 {
-    ModelConfig cfg = {.context = 8, .embed = 16, .hidden = 96, .layers = 2,
-                       .vocab = 70};
-    enum { B = 64 };
-    Model m = {0};
-    Activations a = {0};
-    Error err = {{0}};
-    ck_assert_int_eq(model_init(&m, &cfg, &err), 0);
-    ck_assert_int_eq(acts_init(&a, &cfg, B, 1, &err), 0);
-    Rng rng;
-    rng_seed(&rng, 77);
-    model_randomize(&m, &rng);
-    int32_t ctx[B * 8], targets[B];
-    for (int j = 0; j < B * 8; j++)
-        ctx[j] = (int32_t)rng_below(&rng, 70);
-    for (int j = 0; j < B; j++)
-        targets[j] = (int32_t)rng_below(&rng, 70);
-    float *g1 = falloc(m.n_params), *l1 = falloc((size_t)B * 70);
+    const ModelConfig cfgs[] = {
+        {.context = 8, .embed = 16, .hidden = 96, .layers = 2, .vocab = 70},
+        {.context = 32, .embed = 48, .hidden = 320, .layers = 1, .vocab = 9},
+        {.context = 16, .embed = 40, .hidden = 256, .layers = 2, .vocab = 27},
+        {.context = 64, .embed = 32, .hidden = 704, .layers = 1, .vocab = 3},
+        {.context = 2, .embed = 128, .hidden = 1024, .layers = 1, .vocab = 17},
+    };
+    enum { B = 128 };
     int saved = omp_get_max_threads();
-    const int counts[] = {1, 2, 3, 8};
-    double loss1 = 0.0;
-    /* Both routes of the first layer: directly, then by table (table.h). */
-    for (int table = 0; table < 2; table++) {
-    ck_assert_int_eq(acts_use_table(&a, &cfg, table, &err), 0);
-    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
-        omp_set_num_threads(counts[c]);
-        model_zero_grad(&m);
-        double loss = model_forward(&m, &a, ctx, targets, B);
-        model_backward(&m, &a, ctx, targets, B);
-        if (c == 0) {
-            loss1 = loss;
-            memcpy(g1, m.grads, m.n_params * sizeof *g1);
-            memcpy(l1, a.logits, (size_t)B * 70 * sizeof *l1);
-            continue;
+    for (size_t ci = 0; ci < sizeof cfgs / sizeof *cfgs; ci++) {
+        const ModelConfig *cfg = &cfgs[ci];
+        int T = cfg->context, V = cfg->vocab;
+        Model m = {0};
+        Activations a = {0};
+        Error err = {{0}};
+        ck_assert_int_eq(model_init(&m, cfg, &err), 0);
+        ck_assert_int_eq(acts_init(&a, cfg, B, 1, &err), 0);
+        Rng rng;
+        rng_seed(&rng, 77 + ci);
+        model_randomize(&m, &rng);
+        int32_t *ctx = malloc((size_t)B * T * sizeof *ctx);
+        int32_t targets[B];
+        for (int j = 0; j < B * T; j++)
+            ctx[j] = (int32_t)rng_below(&rng, (uint64_t)V);
+        for (int j = 0; j < B; j++)
+            targets[j] = (int32_t)rng_below(&rng, (uint64_t)V);
+        float *g1 = falloc(m.n_params), *l1 = falloc((size_t)B * V);
+        const int counts[] = {1, 2, 3, 8};
+        double loss1 = 0.0;
+        /* Both routes of the first layer: directly, then by table (table.h). */
+        for (int table = 0; table < 2; table++) {
+            ck_assert_int_eq(acts_use_table(&a, cfg, table, &err), 0);
+            for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+                omp_set_num_threads(counts[c]);
+                for (int round = 0; round < 2; round++) {
+                    model_zero_grad(&m);
+                    double loss = model_forward(&m, &a, ctx, targets, B);
+                    model_backward(&m, &a, ctx, targets, B);
+                    if (c == 0 && round == 0) {
+                        loss1 = loss;
+                        memcpy(g1, m.grads, m.n_params * sizeof *g1);
+                        memcpy(l1, a.logits, (size_t)B * V * sizeof *l1);
+                        continue;
+                    }
+                    ck_assert_msg(loss == loss1, "config %zu table %d, %d threads, "
+                                  "round %d: loss differs", ci, table, counts[c], round);
+                    ck_assert_msg(memcmp(a.logits, l1, (size_t)B * V * sizeof *l1) == 0,
+                                  "config %zu table %d, %d threads, round %d: logits "
+                                  "differ", ci, table, counts[c], round);
+                    ck_assert_msg(memcmp(m.grads, g1, m.n_params * sizeof *g1) == 0,
+                                  "config %zu table %d, %d threads, round %d: "
+                                  "gradients differ", ci, table, counts[c], round);
+                }
+            }
         }
-        ck_assert_msg(loss == loss1, "%d threads: loss differs", counts[c]);
-        ck_assert_msg(memcmp(a.logits, l1, (size_t)B * 70 * sizeof *l1) == 0,
-                      "%d threads: logits differ", counts[c]);
-        ck_assert_msg(memcmp(m.grads, g1, m.n_params * sizeof *g1) == 0,
-                      "%d threads: gradients differ", counts[c]);
-    }
+        free(ctx);
+        free(g1);
+        free(l1);
+        acts_free(&a);
+        model_free(&m);
     }
     omp_set_num_threads(saved);
-    free(g1);
-    free(l1);
-    acts_free(&a);
-    model_free(&m);
 }
 END_TEST
 #endif
