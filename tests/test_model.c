@@ -606,6 +606,35 @@ START_TEST(test_softmax_extreme_logits)
     ck_assert_double_eq_tol(probs[0], 1.0, 1e-7);
     ck_assert_double_eq_tol(probs[9], 0.5, 1e-7);
     ck_assert_double_eq_tol(probs[12], 1.0 / 3.0, 1e-7);
+    /* Relative accuracy of the probabilities across the range of exp():
+     * rows [0, x], p1 = e^x / (1 + e^x), and the loss of target 1,
+     * -log p1 = log(1 + e^x) - x. */
+    for (int i = 0; i <= 8600; i++) {
+        float row[2] = {0.0f, -(float)i / 100.0f}, pr[2], l;
+        int32_t t1 = 1;
+        softmax_cross_entropy_forward(&l, pr, row, &t1, 1, 2);
+        double e = exp((double)row[1]), want = e / (1.0 + e);
+        ck_assert_msg(fabs(pr[1] - want) <= 3e-7 * want,
+                      "softmax([0, %g])[1] = %.9g, want %.9g", row[1], pr[1], want);
+        double lwant = log1p(e) - row[1];
+        ck_assert_double_eq_tol(l, lwant, 1e-6 * lwant);
+    }
+    /* Far below: the probability is 0 (or tiny), the loss still exact. */
+    {
+        float row[2] = {0.0f, -200.0f}, pr[2], l;
+        int32_t t1 = 1;
+        softmax_cross_entropy_forward(&l, pr, row, &t1, 1, 2);
+        ck_assert(pr[0] == 1.0f && pr[1] >= 0.0f && pr[1] < 1e-37f);
+        ck_assert_double_eq_tol(l, 200.0, 1e-6 * 200.0);
+    }
+    /* A NaN logit gives a NaN loss (the divergence check needs it). */
+    {
+        float row[3] = {0.5f, NAN, -1.0f}, pr[3], l;
+        int32_t t0 = 0;
+        softmax_cross_entropy_forward(&l, pr, row, &t0, 1, 3);
+        ck_assert(isnan(l));
+    }
+
     /* The gradient is finite too: probs - onehot. */
     float dl[5 * 3];
     softmax_cross_entropy_backward(dl, probs, targets, 1.0f, 5, 3);
