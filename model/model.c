@@ -198,6 +198,11 @@ static size_t table_floats(const ModelConfig *c)
     return (size_t)c->context * c->vocab * c->hidden;
 }
 
+static size_t demb_parts_floats(const ModelConfig *c)
+{
+    return (size_t)c->context * c->vocab * c->embed;
+}
+
 int model_table_pays(const ModelConfig *c, int max_batch)
 {
     /* Table: T*V*E*H multiply-adds for each of its build and two backward
@@ -211,12 +216,16 @@ int model_table_pays(const ModelConfig *c, int max_batch)
 int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
 {
     free(a->table);
-    a->table = NULL;
+    free(a->demb_parts);
+    a->table = a->demb_parts = NULL;
     a->frozen = 0;
     if (!use)
         return 0;
     a->table = acts_floats(table_floats(c), "first-layer table", err);
-    return a->table ? 0 : -1;
+    if (a->table && a->training)
+        a->demb_parts = acts_floats(demb_parts_floats(c), "first-layer gradient",
+                                    err);
+    return a->table && (a->demb_parts || !a->training) ? 0 : -1;
 }
 
 int acts_freeze(Activations *a, const Model *m, Error *err)
@@ -245,8 +254,11 @@ double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
     floats += B * (in + H * c->layers + 2 * V + 1);
     if (training) /* dlogits, dh, dz, dx */
         floats += B * (V + 2 * H + in);
-    if (model_table_pays(c, max_batch)) /* the table (and, after it, its gradient) */
+    if (model_table_pays(c, max_batch)) { /* the table (and, after it, its gradient) */
         floats += (double)c->context * V * H;
+        if (training) /* and the parts of d emb */
+            floats += (double)c->context * V * c->embed;
+    }
     return floats * sizeof(float);
 }
 
@@ -263,6 +275,7 @@ void acts_free(Activations *a)
     free(a->dz);
     free(a->dx);
     free(a->table);
+    free(a->demb_parts);
     memset(a, 0, sizeof *a);
 }
 
@@ -335,8 +348,8 @@ void model_backward(Model *m, Activations *a, const int32_t *ctx,
              * working set in cache. */
             linear_backward(NULL, NULL, m->g.b[0], a->dz, NULL, NULL, batch,
                             T * E, H);
-            table_backward(m->g.w[0], m->g.emb, a->table, a->dz, ctx, m->p.emb,
-                           m->p.w[0], batch, T, V, E, H);
+            table_backward(m->g.w[0], m->g.emb, a->table, a->demb_parts, a->dz,
+                           ctx, m->p.emb, m->p.w[0], batch, T, V, E, H);
             a->frozen = 0; /* the table holds its gradient now */
         } else {
             memset(a->dx, 0, (size_t)batch * T * E * sizeof(float));

@@ -103,6 +103,8 @@ typedef struct {
                                     * model_backward overwrites it with its
                                     * gradient, as the next forward pass
                                     * builds it anew */
+    float *demb_parts;             /* (T, V, E) training with the table: each
+                                    * position's part of d emb (table.h) */
     int frozen;                    /* table holds these weights: keep it */
 } Activations;
 

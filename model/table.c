@@ -3,8 +3,8 @@
  * pre-activation is a sum of T table rows, and the backward pass scatters
  * the rows' gradients into the table's gradient and multiplies back.
  * Threads own whole rows of z, whole positions t of the table and dtable
- * (and their blocks of dW_0), or whole rows of demb, so results do not
- * depend on the thread count. */
+ * (and their blocks of dW_0 and parts of demb), or whole elements of demb,
+ * so results do not depend on the thread count. */
 #include "table.h"
 
 #include <stddef.h>
@@ -79,13 +79,14 @@ void table_forward(float *z, const float *table, const float *b0,
     }
 }
 
-void table_backward(float *dw0, float *demb, float *dtable, const float *dz,
-                    const int32_t *ctx, const float *emb, const float *w0,
-                    int n, int t, int v, int e, int h)
+void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
+                    const float *dz, const int32_t *ctx, const float *emb,
+                    const float *w0, int n, int t, int v, int e, int h)
 {
-    size_t in = (size_t)t * e;
+    size_t in = (size_t)t * e, ve = (size_t)v * e;
     /* Two phases in one region: first each thread owns whole positions j
-     * (dtable[j] and the column block j of dw0), then whole rows of demb. */
+     * (dtable[j], the column block j of dw0 and demb_parts[j]), then whole
+     * elements of demb. */
 #pragma omp parallel if ((long)t * v * e * h >= PARALLEL_MIN_MACS)
     {
 #pragma omp for schedule(static)
@@ -106,24 +107,33 @@ void table_backward(float *dw0, float *demb, float *dtable, const float *dz,
             if (dw0)
                 matmul_acc_serial(dw0 + (size_t)j * e, in, dj, 1, (size_t)h, emb,
                                   (size_t)e, 1, h, e, v);
+            /* and position j's part of demb,
+             *   demb_parts[j][c][p] = sum_o dtable[j][c][o] w0[o][jE + p],
+             * while dtable[j] is still in this core's cache. */
+            if (demb) {
+                float *pj = demb_parts + (size_t)j * ve;
+                memset(pj, 0, ve * sizeof *pj);
+                matmul_acc_serial(pj, (size_t)e, dj, (size_t)h, 1,
+                                  w0 + (size_t)j * e, in, 1, v, e, h);
+            }
         }
-        /* (the implied barrier: every dtable[j] is complete)
-         *   demb[c][p] += sum_j sum_o dtable[j][c][o] w0[o][jE + p]
-         * Every position adds into the same demb, so here each thread owns
-         * whole rows c instead and adds the positions in increasing j: the
-         * same sums in the same order for any number of threads. Which
-         * thread owns a row changes no value; the cut at multiples of 8
-         * rows keeps two threads off one cache line of demb for any even E
-         * (8 rows of E floats are a multiple of 64 bytes). */
+        /* (the implied barrier: every part is complete)
+         *   demb += demb_parts[0] + demb_parts[1] + ... + demb_parts[T-1]
+         * Each thread owns a range of demb's elements and adds the parts in
+         * increasing j: the same sums in the same order for any number of
+         * threads. The ranges are cut at multiples of 16 floats, so two
+         * threads never write one cache line. */
         if (demb) {
-            int blocks = (v + 7) / 8, id = thread_id(), nt = thread_count();
-            int c0 = blocks * id / nt * 8, c1 = blocks * (id + 1) / nt * 8;
-            if (c1 > v)
-                c1 = v;
-            for (int j = 0; j < t && c0 < c1; j++)
-                matmul_acc_serial(demb + (size_t)c0 * e, (size_t)e,
-                                  dtable + ((size_t)j * v + c0) * h, (size_t)h, 1,
-                                  w0 + (size_t)j * e, in, 1, c1 - c0, e, h);
+            size_t blocks = (ve + 15) / 16;
+            size_t id = (size_t)thread_id(), nt = (size_t)thread_count();
+            size_t i0 = blocks * id / nt * 16, i1 = blocks * (id + 1) / nt * 16;
+            if (i1 > ve)
+                i1 = ve;
+            for (int j = 0; j < t; j++) {
+                const float *pj = demb_parts + (size_t)j * ve;
+                for (size_t i = i0; i < i1; i++)
+                    demb[i] += pj[i];
+            }
         }
     }
 }
