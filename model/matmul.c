@@ -276,6 +276,26 @@ static void pack_b_panel(float *panel, const float *b, size_t b_row, size_t b_co
 static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
                    int i0, int mc, int p0, int kc)
 {
+    if (a_row == 1) {
+        /* A is a transposed matrix (dW = dy^T x reads dy^T): the mc values
+         * of each p are adjacent. Read them in one sweep per p and deal
+         * them out to the panels: MR values of each p per panel instead
+         * would visit kc lines a_col floats apart once per panel, and at
+         * a_col a multiple of 1024 those all fall in one set of L1. */
+        if (mc % MR)
+            memset(ap + (size_t)(mc / MR) * kc * MR, 0,
+                   (size_t)kc * MR * sizeof *ap);
+        for (int p = 0; p < kc; p++) {
+            const float *src = a + (size_t)i0 + (size_t)(p0 + p) * a_col;
+            float *d = ap + (size_t)p * MR;
+            int ir = 0;
+            for (; ir + MR <= mc; ir += MR, d += (size_t)kc * MR)
+                memcpy(d, src + ir, MR * sizeof *d);
+            for (int i = 0; ir + i < mc; i++)
+                d[i] = src[ir + i];
+        }
+        return;
+    }
     for (int ir = 0; ir < mc; ir += MR, ap += (size_t)kc * MR) {
         int mr = mc - ir < MR ? mc - ir : MR;
         if (mr < MR)
