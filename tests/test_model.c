@@ -911,12 +911,12 @@ START_TEST(test_model_layout)
 END_TEST
 
 #ifdef _OPENMP
-/* Same inputs, 1 and several threads: bit-identical logits and gradients. */
 /* The whole forward and backward pass at 1, 2, 3 and 8 threads, by both
  * routes of the first layer: bit-identical losses, logits and gradients.
  * The configs reach the table passes' parallel thresholds (table.c:
- * T*V*E*H >= 2^22, N*T*H >= 2^19) with V from 3 to 70, and one has fewer
- * positions (T 2) and row blocks of demb (V 17) than threads. Each count
+ * T*V*E*H >= 2^22, N*T*H >= 2^19) with V from 3 to 70; one has fewer
+ * positions than threads (T 2), one fewer 16-float blocks of demb (V 3,
+ * E 32: 6 blocks) than threads. Each count
  * runs the pass twice on the same activations: the backward pass leaves
  * the table's gradient in the table, and the second forward pass must
  * build it anew and give the same bits. */
