@@ -147,8 +147,11 @@ static int encode_compact(Tokens *t, const Tokenizer *tok,
             memset(t, 0, sizeof *t);
             return -1;
         }
-        for (size_t i = 0; i < got; i++)
-            tokens_set(t, out + i, chunk[i]);
+        if (t->ids16)
+            for (size_t i = 0; i < got; i++)
+                t->ids16[out + i] = (uint16_t)chunk[i];
+        else
+            memcpy(t->ids32 + out, chunk, got * sizeof *chunk);
         out += got;
         at = end;
     }

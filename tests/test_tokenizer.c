@@ -520,6 +520,85 @@ START_TEST(test_encode_missing)
 }
 END_TEST
 
+/* The fast paths for runs of ASCII (eight bytes at a time in the UTF-8
+ * check, whole runs between '\r's, tight loops in the vocabulary scan and
+ * the encoder) give what the byte-by-byte definitions give, at every
+ * position a run can end. */
+START_TEST(test_long_ascii_runs)
+{
+    /* An invalid byte after p ASCII bytes (a '\n' at byte 3 when p > 3):
+     * byte offset p, line 2 past the newline. */
+    for (size_t p = 0; p <= 40; p++) {
+        char raw[64];
+        memset(raw, 'x', p);
+        if (p > 3)
+            raw[3] = '\n';
+        memcpy(raw + p, "\xFFok", 3);
+        unsigned char *text = NULL;
+        size_t n;
+        TextNotes notes;
+        Error err = {{0}};
+        ck_assert_int_eq(tok_prepare_text(&text, &n, &notes, (unsigned char *)raw,
+                                          p + 3, TOK_CHAR, 1, TOK_INVALID_ERROR,
+                                          "t.txt", &err), -1);
+        char want[64];
+        snprintf(want, sizeof want, "line %d, byte offset %zu ", p > 3 ? 2 : 1, p);
+        ck_assert_msg(strstr(err.msg, want) != NULL, "p %zu: %s", p, err.msg);
+    }
+    /* CRLF and lone CRs between long runs: 20 x "ab\r\n" + "\r" + 10 x "c"
+     * + "\r\n\r" becomes 20 x "ab\n" + "\r" + 10 x "c" + "\n\r", 21 CRLFs. */
+    char raw[128], want[128];
+    size_t rl = 0, wl = 0;
+    for (int i = 0; i < 20; i++) {
+        memcpy(raw + rl, "ab\r\n", 4), rl += 4;
+        memcpy(want + wl, "ab\n", 3), wl += 3;
+    }
+    raw[rl++] = '\r', want[wl++] = '\r';
+    memset(raw + rl, 'c', 10), rl += 10;
+    memset(want + wl, 'c', 10), wl += 10;
+    memcpy(raw + rl, "\r\n\r", 3), rl += 3;
+    memcpy(want + wl, "\n\r", 2), wl += 2;
+    size_t n;
+    TextNotes notes;
+    unsigned char *text = prepare(raw, rl, TOK_CHAR, 1, &n, &notes);
+    ck_assert_uint_eq(n, wl);
+    ck_assert_mem_eq(text, want, wl);
+    ck_assert_uint_eq(notes.crlf, 21);
+    free(text);
+    /* Vocabulary and ids of 50 x "ab" + "é" + 30 x "b" + "z" + "a":
+     * a 0, b 1, z 2, é 3 (code point order); 133 ids. */
+    char s[160];
+    size_t sl = 0;
+    for (int i = 0; i < 50; i++)
+        s[sl++] = 'a', s[sl++] = 'b';
+    s[sl++] = '\xC3', s[sl++] = '\xA9';
+    memset(s + sl, 'b', 30), sl += 30;
+    s[sl++] = 'z', s[sl++] = 'a', s[sl] = 0;
+    Tokenizer tok = {0};
+    build(&tok, s, TOK_CHAR, 0, 1);
+    const int32_t vocab[] = {'a', 'b', 'z', 0xE9};
+    assert_vocab(&tok, vocab, 4);
+    int32_t ids[133];
+    for (int i = 0; i < 100; i++)
+        ids[i] = i % 2;
+    ids[100] = 3;
+    for (int i = 101; i < 131; i++)
+        ids[i] = 1;
+    ids[131] = 2, ids[132] = 0;
+    assert_encode(&tok, s, ids, 133);
+    tok_free(&tok);
+    /* A character missing from the vocabulary inside a long known run. */
+    build(&tok, "ab\xC3\xA9", TOK_CHAR, 0, 1);
+    int32_t out[160];
+    Error err = {{0}};
+    ck_assert_int_eq(tok_encode(&tok, out, &n, (unsigned char *)s, sl, "v.txt", &err),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "'z' U+007A"));
+    ck_assert_int_eq(count_substr(err.msg, "U+00"), 1);
+    tok_free(&tok);
+}
+END_TEST
+
 START_TEST(test_from_vocab)
 {
     Tokenizer tok = {0};
@@ -793,6 +872,7 @@ static Suite *tokenizer_suite(void)
     tcase_add_test(tc, test_byte_tokenizer);
     tcase_add_test(tc, test_boundary_mode);
     tcase_add_test(tc, test_encode_missing);
+    tcase_add_test(tc, test_long_ascii_runs);
     tcase_add_test(tc, test_from_vocab);
     suite_add_tcase(s, tc);
     tc = tcase_create("stream");

@@ -26,7 +26,14 @@ static size_t first_invalid_utf8(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
-        if (s[i] < 0x80) { /* ASCII fast path */
+        /* ASCII fast path: eight bytes at a time while none has its top bit
+         * set, then byte by byte. */
+        uint64_t w;
+        if (i + 8 <= len && (memcpy(&w, s + i, 8), (w & 0x8080808080808080u) == 0)) {
+            i += 8;
+            continue;
+        }
+        if (s[i] < 0x80) {
             i++;
             continue;
         }
@@ -205,12 +212,21 @@ int tok_prepare_text(unsigned char **out, size_t *out_len, TextNotes *notes,
         goto done;
     }
     size_t n = 0;
-    for (size_t i = start; i < len; i++) {
-        if (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n') {
-            notes->crlf++;
-            continue;
+    for (size_t i = start; i < len;) {
+        /* Copy up to the next '\r' in one piece (memchr and memcpy are
+         * vectorized), then drop it if a '\n' follows. */
+        const unsigned char *cr = memchr(raw + i, '\r', len - i);
+        size_t run = cr ? (size_t)(cr - raw) - i : len - i;
+        memcpy(text + n, raw + i, run);
+        n += run;
+        i += run;
+        if (i < len) {
+            if (i + 1 < len && raw[i + 1] == '\n')
+                notes->crlf++;
+            else
+                text[n++] = '\r';
+            i++;
         }
-        text[n++] = raw[i];
     }
     text[n] = '\0';
     if (kind == TOK_CHAR && normalize && !is_ascii(text, n)) {
@@ -266,23 +282,25 @@ int tok_build(Tokenizer *tok, TokKind kind, int has_boundary,
     unsigned char *seen = mem_calloc(n_seen, 1, "vocabulary scan", err);
     if (!seen)
         return -1;
-    /* The scans below stop after the largest code point seen, so an ASCII
-     * text costs 128 steps, not 0x110000. */
+    /* The scans below stop after the largest code point seen (or 127), so
+     * an ASCII text costs 128 steps, not 0x110000. */
     size_t end = n_seen;
     if (kind == TOK_BYTE) {
         memset(seen, 1, 256);
     } else {
-        end = 1;
+        end = 128;
         size_t i = 0;
         while (i < len) {
-            utf8proc_int32_t cp = text[i];
-            utf8proc_ssize_t step = 1;
-            if (cp >= 0x80) {
-                step = utf8proc_iterate(text + i, (utf8proc_ssize_t)(len - i), &cp);
-                if (step <= 0 || cp < 0) {
-                    free(seen);
-                    return err_set(err, "invalid UTF-8 at byte offset %zu", i);
-                }
+            if (text[i] < 0x80) { /* ASCII: the tight loop */
+                seen[text[i++]] = 1;
+                continue;
+            }
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t step =
+                utf8proc_iterate(text + i, (utf8proc_ssize_t)(len - i), &cp);
+            if (step <= 0 || cp < 0) {
+                free(seen);
+                return err_set(err, "invalid UTF-8 at byte offset %zu", i);
             }
             seen[cp] = 1;
             if ((size_t)cp >= end)
@@ -383,6 +401,14 @@ static int encode(const Tokenizer *tok, int32_t *ids, size_t *n_ids,
     int n_missing = 0, more_missing = 0;
     size_t n = 0, i = 0;
     while (i < len) {
+        /* A run of ASCII characters the vocabulary has: the tight loop. */
+        if (ids) {
+            while (i < len && text[i] < 0x80 && text[i] <= tok->max_cp &&
+                   tok->id_of[text[i]] >= 0)
+                ids[n++] = tok->id_of[text[i++]];
+            if (i == len)
+                break;
+        }
         utf8proc_int32_t cp = text[i];
         utf8proc_ssize_t step = 1;
         if (tok->kind == TOK_CHAR && cp >= 0x80) {
