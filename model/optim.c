@@ -56,31 +56,40 @@ double optim_progress(const OptimConfig *cfg, uint64_t step,
     return (double)(step - w) / (double)(steps_total - w);
 }
 
-/* Partial sums of optim_grad_norm: 32 doubles are four independent chains
- * of 8-wide vector adds, so the loop runs at the speed of the loads rather
- * than waiting out each add's latency (one chain of 8 took 3 times as long). */
+/* Partial sums of a block's sum of squares: 32 doubles are four
+ * independent chains of 8-wide vector adds, so the loop runs at the speed of
+ * the loads rather than waiting out each add's latency (one chain of 8 took
+ * 3 times as long). */
 #define NORM_LANES 32
+/* The norm is summed in blocks of NORM_BLOCK floats or more (at most
+ * NORM_MAX_BLOCKS of them): each block on one thread, the block sums added
+ * in block order, so the norm is the same for any number of threads. */
+#define NORM_BLOCK (1L << 16)
+#define NORM_MAX_BLOCKS 1024
+/* Below this many gradients the norm runs on the calling thread. */
+#define NORM_PARALLEL_MIN (1L << 18)
 
-double optim_grad_norm(const float *grads, size_t n)
+/* Sum of g[i]^2 over i < n, in double. */
+static double sum_squares(const float *g, size_t n)
 {
     /* acc[k] sums g[i]^2 over i = k mod 32 in increasing i, in double; the
      * tail goes to acc[0]; then the halves are added pairwise, a fixed tree.
-     * Vectorizable, and the same for every thread count. */
+     * Vectorizable. */
     double acc[NORM_LANES] = {0};
     /* Four named blocks of 8 (lanes 0-7, 8-15, ...), so that GCC keeps each
      * in a register; with one array of 32 it kept them on the stack. */
     double a0[8] = {0}, a1[8] = {0}, a2[8] = {0}, a3[8] = {0};
     size_t i = 0;
     for (; i + NORM_LANES <= n; i += NORM_LANES) {
-        const float *g = grads + i;
+        const float *x = g + i;
         for (int k = 0; k < 8; k++)
-            a0[k] += (double)g[k] * g[k];
+            a0[k] += (double)x[k] * x[k];
         for (int k = 0; k < 8; k++)
-            a1[k] += (double)g[8 + k] * g[8 + k];
+            a1[k] += (double)x[8 + k] * x[8 + k];
         for (int k = 0; k < 8; k++)
-            a2[k] += (double)g[16 + k] * g[16 + k];
+            a2[k] += (double)x[16 + k] * x[16 + k];
         for (int k = 0; k < 8; k++)
-            a3[k] += (double)g[24 + k] * g[24 + k];
+            a3[k] += (double)x[24 + k] * x[24 + k];
     }
     for (int k = 0; k < 8; k++) {
         acc[k] = a0[k];
@@ -89,11 +98,31 @@ double optim_grad_norm(const float *grads, size_t n)
         acc[24 + k] = a3[k];
     }
     for (; i < n; i++)
-        acc[0] += (double)grads[i] * grads[i];
+        acc[0] += (double)g[i] * g[i];
     for (int w = NORM_LANES / 2; w >= 1; w /= 2)
         for (int k = 0; k < w; k++)
             acc[k] += acc[k + w];
-    return sqrt(acc[0]);
+    return acc[0];
+}
+
+double optim_grad_norm(const float *grads, size_t n)
+{
+    /* The block length depends on n alone: NORM_BLOCK, or longer (a
+     * multiple of 32) when n would need more than NORM_MAX_BLOCKS. */
+    size_t block = NORM_BLOCK;
+    if (n > block * NORM_MAX_BLOCKS)
+        block = ((n + NORM_MAX_BLOCKS - 1) / NORM_MAX_BLOCKS + 31) / 32 * 32;
+    long blocks = (long)((n + block - 1) / block);
+    double part[NORM_MAX_BLOCKS];
+#pragma omp parallel for schedule(static) if (n >= NORM_PARALLEL_MIN)
+    for (long b = 0; b < blocks; b++) {
+        size_t from = (size_t)b * block;
+        part[b] = sum_squares(grads + from, n - from < block ? n - from : block);
+    }
+    double sum = 0.0;
+    for (long b = 0; b < blocks; b++)
+        sum += part[b];
+    return sqrt(sum);
 }
 
 float optim_clip_scale(double norm, double clip)

@@ -1219,6 +1219,30 @@ START_TEST(test_grad_norm_and_clip)
     ck_assert_double_eq_tol(optim_grad_norm(long_g, 37), sqrt(ref37),
                             1e-12 * sqrt(ref37));
     ck_assert_double_eq_tol(optim_grad_norm(long_g, 101), sqrt(ref), 1e-12 * sqrt(ref));
+    /* Long enough for several blocks of 2^16 and the parallel sum, with a
+     * partial last block: against a plain double loop, and bit-identical
+     * for any thread count. */
+    size_t nbig = 5 * 65536 + 37;
+    float *big = malloc(nbig * sizeof *big);
+    ck_assert_ptr_nonnull(big);
+    double refbig = 0.0;
+    for (size_t i = 0; i < nbig; i++) {
+        big[i] = (float)((int)(i % 13) - 6) * 0.11f + (float)(i % 1000) * 1e-4f;
+        refbig += (double)big[i] * big[i];
+    }
+    double nb1 = optim_grad_norm(big, nbig);
+    ck_assert_double_eq_tol(nb1, sqrt(refbig), 1e-12 * sqrt(refbig));
+#ifdef _OPENMP
+    int saved = omp_get_max_threads();
+    const int counts[] = {2, 3, 8};
+    for (size_t t = 0; t < sizeof counts / sizeof *counts; t++) {
+        omp_set_num_threads(counts[t]);
+        ck_assert_msg(optim_grad_norm(big, nbig) == nb1, "norm differs at %d threads",
+                      counts[t]);
+    }
+    omp_set_num_threads(saved);
+#endif
+    free(big);
 
     float h[3] = {3.0f, -4.0f, 0.0f};
     double norm = optim_grad_norm(h, 3); /* 5 */
