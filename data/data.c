@@ -28,12 +28,14 @@ static int tokens_alloc(Tokens *t, size_t n, int32_t vocab_size, Error *err)
     return 0;
 }
 
-static void tokens_set(Tokens *t, size_t i, int32_t id)
+/* t's ids [at, at + n) = ids (n), in t's width. */
+static void tokens_put(Tokens *t, size_t at, const int32_t *ids, size_t n)
 {
     if (t->ids16)
-        t->ids16[i] = (uint16_t)id;
+        for (size_t i = 0; i < n; i++)
+            t->ids16[at + i] = (uint16_t)ids[i];
     else
-        t->ids32[i] = id;
+        memcpy(t->ids32 + at, ids, n * sizeof *ids);
 }
 
 /* Copies ids (n) into new compact storage. */
@@ -42,8 +44,7 @@ static int tokens_store(Tokens *t, const int32_t *ids, size_t n,
 {
     if (tokens_alloc(t, n, vocab_size, err) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        tokens_set(t, i, ids[i]);
+    tokens_put(t, 0, ids, n);
     return 0;
 }
 
@@ -147,11 +148,7 @@ static int encode_compact(Tokens *t, const Tokenizer *tok,
             memset(t, 0, sizeof *t);
             return -1;
         }
-        if (t->ids16)
-            for (size_t i = 0; i < got; i++)
-                t->ids16[out + i] = (uint16_t)chunk[i];
-        else
-            memcpy(t->ids32 + out, chunk, got * sizeof *chunk);
+        tokens_put(t, out, chunk, got);
         out += got;
         at = end;
     }

@@ -28,10 +28,13 @@ static size_t first_invalid_utf8(const unsigned char *s, size_t len)
     while (i < len) {
         /* ASCII fast path: eight bytes at a time while none has its top bit
          * set, then byte by byte. */
-        uint64_t w;
-        if (i + 8 <= len && (memcpy(&w, s + i, 8), (w & 0x8080808080808080u) == 0)) {
-            i += 8;
-            continue;
+        if (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if ((w & 0x8080808080808080u) == 0) {
+                i += 8;
+                continue;
+            }
         }
         if (s[i] < 0x80) {
             i++;
