@@ -251,9 +251,17 @@ static void pack_b_panel(float *panel, const float *b, size_t b_row, size_t b_co
     if (nr < NR)
         memset(panel, 0, (size_t)kc * NR * sizeof *panel);
     if (b_col == 1) {
-        for (int p = 0; p < kc; p++)
-            memcpy(panel + (size_t)p * NR, b + (size_t)(p0 + p) * b_row + j0,
-                   (size_t)nr * sizeof *panel);
+        /* B's rows are contiguous: whole vectors, then the tail, copied
+         * inline (a memcpy call per panel row cost as much as the copy). */
+        const float *src = b + (size_t)p0 * b_row + j0;
+        for (int p = 0; p < kc; p++, src += b_row) {
+            float *d = panel + (size_t)p * NR;
+            int j = 0;
+            for (; j + VW <= nr; j += VW)
+                *(vf *)(d + j) = *(const vf *)(src + j);
+            for (; j < nr; j++)
+                d[j] = src[j];
+        }
         return;
     }
     const float *src = b + (size_t)p0 * b_row + (size_t)j0 * b_col;
