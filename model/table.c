@@ -85,15 +85,21 @@ void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
 {
     size_t in = (size_t)t * e, ve = (size_t)v * e;
     /* Two phases in one region: first each thread owns whole positions j
-     * (dtable[j], the column block j of dw0 and demb_parts[j]), then whole
-     * elements of demb. */
+     * (the column block j of dw0 and demb_parts[j]), then whole elements
+     * of demb. */
 #pragma omp parallel if ((long)t * v * e * h >= PARALLEL_MIN_MACS)
     {
-#pragma omp for schedule(static)
-        for (int j = 0; j < t; j++) {
+        /* This thread's positions j0 .. j1, and one (V, H) slice of dtable
+         * for all of them, reused: each position's gradient is used up
+         * before the next begins, and a slice that stays in this core's
+         * cache costs no write-back of T of them. The slice is the one of
+         * the thread's first position, so no two threads share one. */
+        int id = thread_id(), nt = thread_count();
+        int j0 = (int)((long)t * id / nt), j1 = (int)((long)t * (id + 1) / nt);
+        float *dj = dtable + (size_t)j0 * v * h;
+        for (int j = j0; j < j1; j++) {
             /* Forward: z[r] += table[j][ctx[r][j]], so each row's dz goes to
              * the table row it read; rows are added in increasing r. */
-            float *dj = dtable + (size_t)j * v * h;
             memset(dj, 0, (size_t)v * h * sizeof *dj);
             for (int r = 0; r < n; r++) {
                 float *row = dj + (size_t)ctx[(size_t)r * t + j] * h;
@@ -103,13 +109,13 @@ void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
             }
             /* Forward: table[j][c][o] = sum_p w0[o][jE + p] emb[c][p], so
              *   dw0[o][jE + p] += sum_c dtable[j][c][o] emb[c][p]
-             * (A[o][c] = dtable[j][c][o], read transposed in place). */
+             * (A[o][c] = dtable[j][c][o], in dj, read transposed in place). */
             if (dw0)
                 matmul_acc_serial(dw0 + (size_t)j * e, in, dj, 1, (size_t)h, emb,
                                   (size_t)e, 1, h, e, v);
             /* and position j's part of demb,
              *   demb_parts[j][c][p] = sum_o dtable[j][c][o] w0[o][jE + p],
-             * while dtable[j] is still in this core's cache. */
+             * while position j's gradient is still in this core's cache. */
             if (demb) {
                 float *pj = demb_parts + (size_t)j * ve;
                 memset(pj, 0, ve * sizeof *pj);
@@ -117,7 +123,8 @@ void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
                                   w0 + (size_t)j * e, in, 1, v, e, h);
             }
         }
-        /* (the implied barrier: every part is complete)
+#pragma omp barrier
+        /* (every part is complete)
          *   demb += demb_parts[0] + demb_parts[1] + ... + demb_parts[T-1]
          * Each thread owns a range of demb's elements and adds the parts in
          * increasing j: the same sums in the same order for any number of
@@ -125,8 +132,8 @@ void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
          * threads never write one cache line. */
         if (demb) {
             size_t blocks = (ve + 15) / 16;
-            size_t id = (size_t)thread_id(), nt = (size_t)thread_count();
-            size_t i0 = blocks * id / nt * 16, i1 = blocks * (id + 1) / nt * 16;
+            size_t i0 = blocks * (size_t)id / (size_t)nt * 16;
+            size_t i1 = blocks * (size_t)(id + 1) / (size_t)nt * 16;
             if (i1 > ve)
                 i1 = ve;
             for (int j = 0; j < t; j++) {

@@ -29,16 +29,17 @@ void table_forward(float *z, const float *table, const float *b0,
 
 /* Backward of table_build composed with table_forward, adding into dw0
  * (H, T*E) and demb (V, E); either may be NULL. dtable (T, V, H) and
- * demb_parts (T, V, E) are scratch: dtable is overwritten with d loss /
- * d table; the table itself is never read, so dtable may be the table's own
- * memory (model_backward passes it):
+ * demb_parts (T, V, E) are scratch, their contents afterwards unspecified;
+ * the table itself is never read, so dtable may be the table's own memory
+ * (model_backward passes it). With dtable[t] = d loss / d table[t]:
  *     dtable[t][c] = sum of dz[r] over the rows r with ctx[r][t] = c
  *     dw0[:, tE:(t+1)E] += dtable[t]^T emb
  *     demb_parts[t] = dtable[t] w0[:, tE:(t+1)E],  demb += sum over t of them
- * (each part is computed by the thread that owns position t, while its
- * dtable[t] is in that core's cache; the parts are then added in increasing
- * t). The bias gradient (the sum of dz's rows) is the caller's, as for any
- * linear layer. */
+ * Each thread computes its positions t one at a time in one (V, H) slice
+ * of the scratch, which stays in its core's cache (the parts of demb are
+ * computed while dtable[t] is there); the parts are then added in
+ * increasing t. The bias gradient (the sum of dz's rows) is the caller's,
+ * as for any linear layer. */
 void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
                     const float *dz, const int32_t *ctx, const float *emb,
                     const float *w0, int n, int t, int v, int e, int h);

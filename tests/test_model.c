@@ -918,7 +918,7 @@ END_TEST
  * positions than threads (T 2), one fewer 16-float blocks of demb (V 3,
  * E 32: 6 blocks) than threads. Each count
  * runs the pass twice on the same activations: the backward pass leaves
- * the table's gradient in the table, and the second forward pass must
+ * gradients in the table's memory, and the second forward pass must
  * build it anew and give the same bits. */
 START_TEST(test_thread_count_determinism)
 {
