@@ -54,19 +54,19 @@ typedef struct {
 } APanel;
 
 /* C tile (mr, nr) at c (row stride ldc) += sum over p < kc of A[.][p] (MR
- * values, from ap) times bp[p] (NR values). The tile sum starts from zero
- * and runs in increasing p, then is added to C once, so every element gets
- * its block sum in an order that depends only on the sizes, wherever A is
- * read from. Twelve named accumulators (MR rows x 2 vectors) stay in
+ * values, from ap) times bp[p] (NR values), or = that sum if store (C is
+ * then never read). The tile sum starts from zero and runs in increasing
+ * p, then is added to C once, so every element gets its block sum in an
+ * order that depends only on the sizes, wherever A is read from. Twelve named accumulators (MR rows x 2 vectors) stay in
  * registers; an array indexed in a loop would be kept in memory by the
  * compiler at -O2. */
 static inline __attribute__((always_inline)) void
 micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int kc,
-                  int mr, int nr, size_t step)
+                  int mr, int nr, size_t step, int store)
 {
     /* C is read and written only after the sum: start fetching it now, so
      * the miss overlaps the FMAs instead of following them. */
-    for (int i = 0; i < mr; i++) {
+    for (int i = 0; i < mr && !store; i++) {
         __builtin_prefetch(c + (size_t)i * ldc, 1);
         __builtin_prefetch(c + (size_t)i * ldc + NR - 1, 1);
     }
@@ -87,6 +87,16 @@ micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int k
         ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
 #undef ROW
     }
+    if (mr == MR && nr == NR && store) {
+#define PUT(i)                                        \
+        do {                                          \
+            *(vf *)(c + (size_t)(i) * ldc) = c##i##0;       \
+            *(vf *)(c + (size_t)(i) * ldc + VW) = c##i##1;  \
+        } while (0)
+        PUT(0); PUT(1); PUT(2); PUT(3); PUT(4); PUT(5);
+#undef PUT
+        return;
+    }
     if (mr == MR && nr == NR) {
 #define ADD(i)                                        \
         do {                                          \
@@ -97,7 +107,8 @@ micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int k
 #undef ADD
         return;
     }
-    /* An edge tile: through memory, adding only the elements that exist. */
+    /* An edge tile: through memory, adding (or storing) only the elements
+     * that exist. */
     float ct[MR][NR] __attribute__((aligned(64)));
 #define STORE(i)                         \
     do {                                 \
@@ -108,6 +119,10 @@ micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int k
 #undef STORE
     for (int i = 0; i < mr; i++) {
         float *ci = c + (size_t)i * ldc;
+        if (store) {
+            memcpy(ci, ct[i], (size_t)nr * sizeof *ci);
+            continue;
+        }
         int j = 0;
         if (nr >= VW) {
             *(vf *)ci += *(const vf *)&ct[i][0];
@@ -125,12 +140,12 @@ micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int k
 /* Two copies of the body: for a packed panel the step is the constant MR,
  * which the compiler folds into the addressing. */
 static void micro_kernel(float *c, size_t ldc, const APanel *ap, const float *bp,
-                         int kc, int mr, int nr)
+                         int kc, int mr, int nr, int store)
 {
     if (ap->step == MR)
-        micro_kernel_body(c, ldc, ap, bp, kc, mr, nr, MR);
+        micro_kernel_body(c, ldc, ap, bp, kc, mr, nr, MR, store);
     else
-        micro_kernel_body(c, ldc, ap, bp, kc, mr, nr, ap->step);
+        micro_kernel_body(c, ldc, ap, bp, kc, mr, nr, ap->step, store);
 }
 
 /* The same for a panel at most VW wide (the last of an odd width): one
@@ -139,9 +154,9 @@ static void micro_kernel(float *c, size_t ldc, const APanel *ap, const float *bp
  * order, as from micro_kernel. */
 static inline __attribute__((always_inline)) void
 micro_kernel_narrow_body(float *c, size_t ldc, const APanel *pa, const APanel *pb,
-                         const float *bp, int kc, int nr, size_t step)
+                         const float *bp, int kc, int nr, size_t step, int store)
 {
-    for (int i = 0; i < 2 * MR; i++)
+    for (int i = 0; i < 2 * MR && !store; i++)
         __builtin_prefetch(c + (size_t)i * ldc, 1);
     vf c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0}, c4 = {0}, c5 = {0};
     vf d0 = {0}, d1 = {0}, d2 = {0}, d3 = {0}, d4 = {0}, d5 = {0};
@@ -172,6 +187,10 @@ micro_kernel_narrow_body(float *c, size_t ldc, const APanel *pa, const APanel *p
 #undef STORE
     for (int i = 0; i < 2 * MR; i++) {
         float *ci = c + (size_t)i * ldc;
+        if (store) {
+            memcpy(ci, ct[i], (size_t)nr * sizeof *ci);
+            continue;
+        }
         if (nr == VW) {
             *(vf *)ci += *(const vf *)&ct[i][0];
             continue;
@@ -182,12 +201,13 @@ micro_kernel_narrow_body(float *c, size_t ldc, const APanel *pa, const APanel *p
 }
 
 static void micro_kernel_narrow(float *c, size_t ldc, const APanel *pa,
-                                const APanel *pb, const float *bp, int kc, int nr)
+                                const APanel *pb, const float *bp, int kc, int nr,
+                                int store)
 {
     if (pa->step == MR)
-        micro_kernel_narrow_body(c, ldc, pa, pb, bp, kc, nr, MR);
+        micro_kernel_narrow_body(c, ldc, pa, pb, bp, kc, nr, MR, store);
     else
-        micro_kernel_narrow_body(c, ldc, pa, pb, bp, kc, nr, pa->step);
+        micro_kernel_narrow_body(c, ldc, pa, pb, bp, kc, nr, pa->step, store);
 }
 
 /* The lane permutations of a VW x VW transpose by perfect shuffles: with
@@ -331,7 +351,8 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
     }
 }
 
-/* Thread t of nt's share of C += A B, packing B into bt, its own buffer of
+/* Thread t of nt's share of C += A B (C = A B if store: the first block of
+ * the sum stores, the later ones add), packing B into bt, its own buffer of
  * KC * ncb floats (ncb a multiple of NR). Whole row blocks, or whole column
  * panels when there are too few row blocks to go round: either way the
  * thread owns its C elements, and it packs the parts of B (and of A, where
@@ -342,7 +363,7 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
 static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                           size_t a_col, const float *b, size_t b_row,
                           size_t b_col, int m, int n, int k, float *bt, int ncb,
-                          int t, int nt)
+                          int t, int nt, int store)
 {
     int row_blocks = (m + MR - 1) / MR, col_panels = (n + NR - 1) / NR;
     int split_rows = row_blocks >= 2 * nt || row_blocks >= col_panels;
@@ -362,6 +383,7 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
         int panels = (nc + NR - 1) / NR;
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = k - p0 < KC ? k - p0 : KC;
+            int put = store && p0 == 0;
             for (int q = 0; q < panels; q++) {
                 int nr = nc - q * NR < NR ? nc - q * NR : NR;
                 pack_b_panel(bt + (size_t)q * NR * kc, b, b_row, b_col, p0, kc,
@@ -397,11 +419,11 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                         for (; ir + 2 * MR <= mc; ir += 2 * MR)
                             micro_kernel_narrow(cq + (size_t)(i0 + ir) * ldc, ldc,
                                                 &tiles[ir / MR], &tiles[ir / MR + 1],
-                                                bq, kc, nr);
+                                                bq, kc, nr, put);
                     for (; ir < mc; ir += MR)
                         micro_kernel(cq + (size_t)(i0 + ir) * ldc, ldc,
                                      &tiles[ir / MR], bq, kc,
-                                     mc - ir < MR ? mc - ir : MR, nr);
+                                     mc - ir < MR ? mc - ir : MR, nr, put);
                 }
             }
         }
@@ -430,14 +452,14 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
         {
             int t = omp_get_thread_num(), ncb = NC / NR / omp_get_num_threads() * NR;
             product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k,
-                          bp + (size_t)t * ncb * KC, ncb, t, omp_get_num_threads());
+                          bp + (size_t)t * ncb * KC, ncb, t, omp_get_num_threads(), 0);
         }
         return;
     }
 #endif
     /* Small products run on the calling thread without entering a parallel
      * region at all. */
-    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, NC, 0, 1);
+    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, NC, 0, 1, 0);
 }
 
 /* Columns of B packed at once by matmul_acc_serial: a quarter of NC, so its
@@ -447,16 +469,36 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
  * set below that. */
 #define NC_SERIAL (NC / 4)
 
+static void product_serial(float *c, size_t ldc, const float *a, size_t a_row,
+                           size_t a_col, const float *b, size_t b_row,
+                           size_t b_col, int m, int n, int k, int store)
+{
+    static_assert(NC_SERIAL % NR == 0, "block sizes");
+    float bt[KC * NC_SERIAL] __attribute__((aligned(64)));
+    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bt,
+                  NC_SERIAL, 0, 1, store);
+}
+
 void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,
                        size_t a_col, const float *b, size_t b_row, size_t b_col,
                        int m, int n, int k)
 {
-    if (m <= 0 || n <= 0 || k <= 0)
+    if (m > 0 && n > 0 && k > 0)
+        product_serial(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, 0);
+}
+
+void matmul_serial(float *c, size_t ldc, const float *a, size_t a_row,
+                   size_t a_col, const float *b, size_t b_row, size_t b_col,
+                   int m, int n, int k)
+{
+    if (m <= 0 || n <= 0)
         return;
-    static_assert(NC_SERIAL % NR == 0, "block sizes");
-    float bt[KC * NC_SERIAL] __attribute__((aligned(64)));
-    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bt,
-                  NC_SERIAL, 0, 1);
+    if (k <= 0) {
+        for (int i = 0; i < m; i++)
+            memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof *c);
+        return;
+    }
+    product_serial(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, 1);
 }
 
 /* Sum of the lanes of v, in lane order. */

@@ -26,6 +26,12 @@ void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,
                        size_t a_col, const float *b, size_t b_row, size_t b_col,
                        int m, int n, int k);
 
+/* C = A B on the calling thread: as matmul_acc_serial into a C of zeros,
+ * without reading C (the first block of the sum is stored, not added). */
+void matmul_serial(float *c, size_t ldc, const float *a, size_t a_row,
+                   size_t a_col, const float *b, size_t b_row, size_t b_col,
+                   int m, int n, int k);
+
 /* y (OUT) += W x for one input row x (IN), W (OUT, IN) row-major: the
  * matrix-vector product of generating one character at a time. */
 void matvec_acc(float *y, const float *x, const float *w, int in, int out);

@@ -54,10 +54,8 @@ void table_build(float *table, const float *emb, const float *w0,
      * parallel region for all of them, not one per product. */
 #pragma omp parallel for schedule(static) if ((long)t * v * e * h >= PARALLEL_MIN_MACS)
     for (int j = 0; j < t; j++) {
-        float *tj = table + (size_t)j * v * h;
-        memset(tj, 0, (size_t)v * h * sizeof *tj);
-        matmul_acc_serial(tj, (size_t)h, emb, (size_t)e, 1, w0 + (size_t)j * e, 1,
-                          in, v, h, e);
+        matmul_serial(table + (size_t)j * v * h, (size_t)h, emb, (size_t)e, 1,
+                      w0 + (size_t)j * e, 1, in, v, h, e);
     }
 }
 

@@ -229,6 +229,45 @@ START_TEST(test_matmul_reference)
 }
 END_TEST
 
+/* matmul_serial (C = A B) on the same awkward sizes and layouts, into a C
+ * of NaNs it must never read: the same values as matmul_acc_serial into a
+ * C of zeros (== rather than the same bits, since 0 + -0 is +0), so every
+ * element is stored once, including those of edge tiles, and the blocks of
+ * the sum after the first (k 1000) add to it. */
+START_TEST(test_matmul_store)
+{
+    const int sizes[][3] = {{1, 1, 1},     {3, 17, 63},   {17, 63, 65},
+                            {63, 65, 1000}, {65, 1000, 3}, {1000, 3, 17},
+                            {12, 8, 24},   {27, 24, 256}, {65, 1100, 32}};
+    Rng rng;
+    rng_seed(&rng, 4343);
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+        float *a = falloc((size_t)m * k), *b = falloc((size_t)k * n);
+        float *c = falloc((size_t)m * n), *r = falloc((size_t)m * n);
+        fill_normal(a, (size_t)m * k, 1.0, &rng);
+        fill_normal(b, (size_t)k * n, 1.0, &rng);
+        for (int layout = 0; layout < 3; layout++) {
+            size_t st[4];
+            mm_layout(layout, m, n, k, st);
+            for (size_t i = 0; i < (size_t)m * n; i++)
+                c[i] = NAN;
+            memset(r, 0, (size_t)m * n * sizeof *r);
+            matmul_serial(c, (size_t)n, a, st[0], st[1], b, st[2], st[3], m, n, k);
+            matmul_acc_serial(r, (size_t)n, a, st[0], st[1], b, st[2], st[3], m, n, k);
+            for (size_t i = 0; i < (size_t)m * n; i++)
+                ck_assert_msg(c[i] == r[i], "matmul_serial %dx%dx%d layout %d: "
+                              "c[%zu] = %.9g, from zeros %.9g", m, n, k, layout, i,
+                              (double)c[i], (double)r[i]);
+        }
+        free(a);
+        free(b);
+        free(c);
+        free(r);
+    }
+}
+END_TEST
+
 #ifdef _OPENMP
 /* Products big enough to run in parallel, split by rows (m large) and by
  * columns (m of one or two register tiles), with several blocks of the sum
@@ -1323,6 +1362,7 @@ static Suite *model_suite(void)
     TCase *tc = tcase_create("layers");
     tcase_add_test(tc, test_embedding);
     tcase_add_test(tc, test_matmul_reference);
+    tcase_add_test(tc, test_matmul_store);
 #ifdef _OPENMP
     tcase_add_test(tc, test_matmul_thread_determinism);
 #endif
