@@ -953,7 +953,7 @@ END_TEST
 /* The whole forward and backward pass at 1, 2, 3 and 8 threads, by both
  * routes of the first layer: bit-identical losses, logits and gradients.
  * The configs reach the table passes' parallel thresholds (table.c:
- * T*V*E*H >= 2^22, N*T*H >= 2^19) with V from 3 to 70; one has fewer
+ * T*V*E*H >= 2^20, N*T*H >= 2^19) with V from 3 to 70; one has fewer
  * positions than threads (T 2), one fewer 16-float blocks of demb (V 3,
  * E 32: 6 blocks) than threads. Each count
  * runs the pass twice on the same activations: the backward pass leaves
