@@ -56,10 +56,11 @@ typedef struct {
 /* C tile (mr, nr) at c (row stride ldc) += sum over p < kc of A[.][p] (MR
  * values, from ap) times bp[p] (NR values), or = that sum if store (C is
  * then never read). The tile sum starts from zero and runs in increasing
- * p, then is added to C once, so every element gets its block sum in an
- * order that depends only on the sizes, wherever A is read from. Twelve named accumulators (MR rows x 2 vectors) stay in
- * registers; an array indexed in a loop would be kept in memory by the
- * compiler at -O2. */
+ * p, then is added to (or stored in) C once, so every element gets its
+ * block sum in an order that depends only on the sizes, wherever A is read
+ * from. Twelve named accumulators (MR rows x 2 vectors) stay in registers;
+ * an array indexed in a loop would be kept in memory by the compiler at
+ * -O2. */
 static inline __attribute__((always_inline)) void
 micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int kc,
                   int mr, int nr, size_t step, int store)

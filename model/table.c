@@ -114,12 +114,9 @@ void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
             /* and position j's part of demb,
              *   demb_parts[j][c][p] = sum_o dtable[j][c][o] w0[o][jE + p],
              * while position j's gradient is still in this core's cache. */
-            if (demb) {
-                float *pj = demb_parts + (size_t)j * ve;
-                memset(pj, 0, ve * sizeof *pj);
-                matmul_acc_serial(pj, (size_t)e, dj, (size_t)h, 1,
-                                  w0 + (size_t)j * e, in, 1, v, e, h);
-            }
+            if (demb)
+                matmul_serial(demb_parts + (size_t)j * ve, (size_t)e, dj,
+                              (size_t)h, 1, w0 + (size_t)j * e, in, 1, v, e, h);
         }
 #pragma omp barrier
         /* (every part is complete)

@@ -233,12 +233,13 @@ END_TEST
  * of NaNs it must never read: the same values as matmul_acc_serial into a
  * C of zeros (== rather than the same bits, since 0 + -0 is +0), so every
  * element is stored once, including those of edge tiles, and the blocks of
- * the sum after the first (k 1000) add to it. */
+ * the sum after the first (k 1000) add to it; with k 0, C becomes zeros. */
 START_TEST(test_matmul_store)
 {
     const int sizes[][3] = {{1, 1, 1},     {3, 17, 63},   {17, 63, 65},
                             {63, 65, 1000}, {65, 1000, 3}, {1000, 3, 17},
-                            {12, 8, 24},   {27, 24, 256}, {65, 1100, 32}};
+                            {12, 8, 24},   {27, 24, 256}, {65, 1100, 32},
+                            {5, 7, 0}};
     Rng rng;
     rng_seed(&rng, 4343);
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
