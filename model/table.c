@@ -59,20 +59,38 @@ void table_build(float *table, const float *emb, const float *w0,
     }
 }
 
+/* A table bigger than this is summed a group of positions at a time, each
+ * group (about this size at most) by every row before the next group: the
+ * rows then re-read the group from the last-level cache instead of the
+ * whole table from memory. XL's table is 35 MB: its forward pass took 17
+ * to 22 ms on one thread and 10 to 13 on two, and takes 10 to 12 and 7 to
+ * 8 in five groups. A row's z still gets b_0 and then the positions in
+ * increasing order, and each thread the same rows in every group. */
+#define TABLE_GROUP_BYTES (8L << 20)
+
 void table_forward(float *z, const float *table, const float *b0,
                    const int32_t *ctx, int n, int t, int v, int h)
 {
+    /* As few groups as keep each within the bound, of equal size. */
+    size_t bytes = (size_t)t * v * h * sizeof(float);
+    size_t groups = (bytes + TABLE_GROUP_BYTES - 1) / TABLE_GROUP_BYTES;
+    int g = (int)(((size_t)t + groups - 1) / groups);
+    for (int j0 = 0; j0 < t; j0 += g) {
+        int j1 = j0 + g < t ? j0 + g : t;
 #pragma omp parallel for schedule(static) if ((long)n * t * h >= PARALLEL_MIN_ADDS)
-    for (int r = 0; r < n; r++) {
-        float *zr = z + (size_t)r * h;
-        if (b0)
-            memcpy(zr, b0, (size_t)h * sizeof *zr);
-        else
-            memset(zr, 0, (size_t)h * sizeof *zr);
-        for (int j = 0; j < t; j++) {
-            const float *row = table + ((size_t)j * v + ctx[(size_t)r * t + j]) * h;
-            for (int o = 0; o < h; o++)
-                zr[o] += row[o];
+        for (int r = 0; r < n; r++) {
+            float *zr = z + (size_t)r * h;
+            if (j0 == 0) {
+                if (b0)
+                    memcpy(zr, b0, (size_t)h * sizeof *zr);
+                else
+                    memset(zr, 0, (size_t)h * sizeof *zr);
+            }
+            for (int j = j0; j < j1; j++) {
+                const float *row = table + ((size_t)j * v + ctx[(size_t)r * t + j]) * h;
+                for (int o = 0; o < h; o++)
+                    zr[o] += row[o];
+            }
         }
     }
 }

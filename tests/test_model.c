@@ -39,6 +39,7 @@
 #include "../model/matmul.h"
 #include "../model/model.h"
 #include "../model/optim.h"
+#include "../model/table.h"
 
 #define EPS 1e-2
 #define GRAD_ATOL 2e-4
@@ -1122,6 +1123,48 @@ START_TEST(test_table_route)
 }
 END_TEST
 
+/* table_forward on tables too big to read at once (table.c sums them a
+ * group of positions at a time: 8.4 MB in two groups, 21 MB in three),
+ * with and without a bias: exactly the sum its header defines, b0 and then
+ * the positions in increasing order, as a plain loop computes it. */
+START_TEST(test_table_forward_groups)
+{
+    const int shapes[][3] = {{3, 7, 100003}, {7, 5, 150000}}; /* T, V, H */
+    enum { N = 5 };
+    Rng rng;
+    rng_seed(&rng, 515);
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int t = shapes[s][0], v = shapes[s][1], h = shapes[s][2];
+        float *table = falloc((size_t)t * v * h), *b0 = falloc((size_t)h);
+        float *z = falloc((size_t)N * h), *want = falloc((size_t)N * h);
+        int32_t ctx[N * 7];
+        fill_normal(table, (size_t)t * v * h, 1.0, &rng);
+        fill_normal(b0, (size_t)h, 1.0, &rng);
+        for (int i = 0; i < N * t; i++)
+            ctx[i] = (int32_t)rng_below(&rng, (uint64_t)v);
+        for (int bias = 0; bias < 2; bias++) {
+            for (int r = 0; r < N; r++)
+                for (int o = 0; o < h; o++) {
+                    float sum = bias ? b0[o] : 0.0f;
+                    for (int j = 0; j < t; j++)
+                        sum += table[((size_t)j * v + ctx[r * t + j]) * h + o];
+                    want[(size_t)r * h + o] = sum;
+                }
+            for (size_t i = 0; i < (size_t)N * h; i++)
+                z[i] = NAN;
+            table_forward(z, table, bias ? b0 : NULL, ctx, N, t, v, h);
+            ck_assert_msg(memcmp(z, want, (size_t)N * h * sizeof *z) == 0,
+                          "table_forward T %d V %d H %d bias %d: not the plain sum",
+                          t, v, h, bias);
+        }
+        free(table);
+        free(b0);
+        free(z);
+        free(want);
+    }
+}
+END_TEST
+
 /* ---- optimizers ---------------------------------------------------------- */
 
 /* Two tensors: a 3-value matrix (decayed) and a 2-value bias (not). */
@@ -1381,6 +1424,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_step0_loss);
     tcase_add_test(tc, test_model_layout);
     tcase_add_test(tc, test_table_route);
+    tcase_add_test(tc, test_table_forward_groups);
 #ifdef _OPENMP
     tcase_add_test(tc, test_thread_count_determinism);
 #endif
