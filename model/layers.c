@@ -10,8 +10,12 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "../common/parallel.h"
+
 /* Below this many values an elementwise pass runs on the calling thread:
- * starting the threads of a parallel region costs more than it saves. */
+ * starting the threads of a parallel region costs more than it saves. Each
+ * pass's loop is an orphaned `omp for` (parallel.h), run by every thread or
+ * by the caller alone. */
 #define PARALLEL_MIN 32768L
 
 /* y[i] += alpha * x[i] */
@@ -21,16 +25,23 @@ static void axpy(float *y, float alpha, const float *x, int n)
         y[i] += alpha * x[i];
 }
 
-void embedding_forward(float *x, const float *emb, const int32_t *ctx,
-                       int n, int t, int e)
+static void embedding_rows(float *x, const float *emb, const int32_t *ctx,
+                           int n, int t, int e)
 {
     /* Each thread owns whole rows of x. */
-#pragma omp parallel for schedule(static) if ((long)n * t * e >= PARALLEL_MIN)
+#pragma omp for schedule(static) nowait
     for (int r = 0; r < n; r++)
         for (int j = 0; j < t; j++)
             memcpy(x + ((size_t)r * t + j) * e,
                    emb + (size_t)ctx[(size_t)r * t + j] * e,
                    (size_t)e * sizeof *x);
+}
+
+void embedding_forward(float *x, const float *emb, const int32_t *ctx,
+                       int n, int t, int e)
+{
+    PARALLEL_CALL(parallel_worth((long)n * t * e, PARALLEL_MIN),
+                  embedding_rows(x, emb, ctx, n, t, e));
 }
 
 void embedding_backward(float *demb, const float *dx, const int32_t *ctx,
@@ -121,28 +132,38 @@ static inline float tanh_fast(float x)
     return ax >= 0.625f ? big : small;
 }
 
-void tanh_forward(float *y, const float *x, long count)
+static void tanh_values(float *y, const float *x, long count)
 {
-#pragma omp parallel for schedule(static) if (count >= PARALLEL_MIN)
+#pragma omp for schedule(static) nowait
     for (long i = 0; i < count; i++)
         y[i] = tanh_fast(x[i]);
 }
 
-void tanh_backward(float *dx, const float *dy, const float *y, long count)
+void tanh_forward(float *y, const float *x, long count)
+{
+    PARALLEL_CALL(parallel_worth(count, PARALLEL_MIN), tanh_values(y, x, count));
+}
+
+static void tanh_gradients(float *dx, const float *dy, const float *y, long count)
 {
     /* Forward: y = tanh(x).  dy/dx = 1 - tanh(x)^2 = 1 - y^2. Written, not
      * added: dx is an activation's gradient, with no other contribution. */
-#pragma omp parallel for schedule(static) if (count >= PARALLEL_MIN)
+#pragma omp for schedule(static) nowait
     for (long i = 0; i < count; i++)
         dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
 
-void softmax_cross_entropy_forward(float *loss, float *probs,
-                                   const float *logits, const int32_t *targets,
-                                   int n, int v)
+void tanh_backward(float *dx, const float *dy, const float *y, long count)
+{
+    PARALLEL_CALL(parallel_worth(count, PARALLEL_MIN),
+                  tanh_gradients(dx, dy, y, count));
+}
+
+static void softmax_rows(float *loss, float *probs, const float *logits,
+                         const int32_t *targets, int n, int v)
 {
     /* Each thread owns whole rows of probs and its entries of loss. */
-#pragma omp parallel for schedule(static) if ((long)n * v >= PARALLEL_MIN / 4)
+#pragma omp for schedule(static) nowait
     for (int r = 0; r < n; r++) {
         const float *lr = logits + (size_t)r * v;
         float *pr = probs + (size_t)r * v;
@@ -170,15 +191,23 @@ void softmax_cross_entropy_forward(float *loss, float *probs,
     }
 }
 
-void softmax_cross_entropy_backward(float *dlogits, const float *probs,
-                                    const int32_t *targets, float scale,
-                                    int n, int v)
+void softmax_cross_entropy_forward(float *loss, float *probs,
+                                   const float *logits, const int32_t *targets,
+                                   int n, int v)
+{
+    PARALLEL_CALL(parallel_worth((long)n * v, PARALLEL_MIN / 4),
+                  softmax_rows(loss, probs, logits, targets, n, v));
+}
+
+static void softmax_gradient_rows(float *dlogits, const float *probs,
+                                  const int32_t *targets, float scale, int n,
+                                  int v)
 {
     /* For loss = -log softmax(logits)[t]:
      *   d loss / d logits[j] = probs[j] - [j == t].
      * Written, not added (the logits feed nothing else). Each thread owns
      * whole rows of dlogits. */
-#pragma omp parallel for schedule(static) if ((long)n * v >= PARALLEL_MIN)
+#pragma omp for schedule(static) nowait
     for (int r = 0; r < n; r++) {
         float *dr = dlogits + (size_t)r * v;
         const float *pr = probs + (size_t)r * v;
@@ -186,4 +215,12 @@ void softmax_cross_entropy_backward(float *dlogits, const float *probs,
             dr[j] = scale * pr[j];
         dr[targets[r]] -= scale;
     }
+}
+
+void softmax_cross_entropy_backward(float *dlogits, const float *probs,
+                                    const int32_t *targets, float scale,
+                                    int n, int v)
+{
+    PARALLEL_CALL(parallel_worth((long)n * v, PARALLEL_MIN),
+                  softmax_gradient_rows(dlogits, probs, targets, scale, n, v));
 }

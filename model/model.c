@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/mem.h"
+#include "../common/parallel.h"
 #include "layers.h"
 #include "table.h"
 
@@ -148,18 +149,24 @@ void model_randomize(Model *m, Rng *rng)
 /* Below this many gradients model_zero_grad runs on the calling thread. */
 #define ZERO_PARALLEL_MIN (1L << 18)
 
-void model_zero_grad(Model *m)
+static void zero_blocks(float *g, size_t n)
 {
     /* A memory-bound pass: on a large model two cores clear it faster than
      * one. Blocks of 16K floats (64 KB), so no cache line is split. */
     const size_t block = 16384;
-    long blocks = (long)((m->n_params + block - 1) / block);
-#pragma omp parallel for schedule(static) if (m->n_params >= ZERO_PARALLEL_MIN)
+    long blocks = (long)((n + block - 1) / block);
+#pragma omp for schedule(static) nowait
     for (long b = 0; b < blocks; b++) {
         size_t from = (size_t)b * block;
-        size_t count = m->n_params - from < block ? m->n_params - from : block;
-        memset(m->grads + from, 0, count * sizeof(float));
+        size_t count = n - from < block ? n - from : block;
+        memset(g + from, 0, count * sizeof(float));
     }
+}
+
+void model_zero_grad(Model *m)
+{
+    PARALLEL_CALL(parallel_worth((long)m->n_params, ZERO_PARALLEL_MIN),
+                  zero_blocks(m->grads, m->n_params));
 }
 
 /* A zeroed work buffer of n floats, cache-line aligned for the vector

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/mem.h"
+#include "../common/parallel.h"
 
 int optim_init(Optimizer *o, const OptimConfig *cfg, size_t n_params, Error *err)
 {
@@ -105,6 +106,17 @@ static double sum_squares(const float *g, size_t n)
     return acc[0];
 }
 
+/* part[b] = the sum of squares of block b of g, each block on one thread. */
+static void block_sums(double *part, const float *g, size_t n, size_t block,
+                       long blocks)
+{
+#pragma omp for schedule(static) nowait
+    for (long b = 0; b < blocks; b++) {
+        size_t from = (size_t)b * block;
+        part[b] = sum_squares(g + from, n - from < block ? n - from : block);
+    }
+}
+
 double optim_grad_norm(const float *grads, size_t n)
 {
     /* The block length depends on n alone: NORM_BLOCK, or longer (a
@@ -114,11 +126,8 @@ double optim_grad_norm(const float *grads, size_t n)
         block = ((n + NORM_MAX_BLOCKS - 1) / NORM_MAX_BLOCKS + 31) / 32 * 32;
     long blocks = (long)((n + block - 1) / block);
     double part[NORM_MAX_BLOCKS];
-#pragma omp parallel for schedule(static) if (n >= NORM_PARALLEL_MIN)
-    for (long b = 0; b < blocks; b++) {
-        size_t from = (size_t)b * block;
-        part[b] = sum_squares(grads + from, n - from < block ? n - from : block);
-    }
+    PARALLEL_CALL(parallel_worth((long)n, NORM_PARALLEL_MIN),
+                  block_sums(part, grads, n, block, blocks));
     double sum = 0.0;
     for (long b = 0; b < blocks; b++)
         sum += part[b];
@@ -168,9 +177,10 @@ static void adamw_range(const Optimizer *o, float *p, const float *g,
     float *restrict m = o->m + start, *restrict v = o->v + start;
     float *restrict pp = p + start;
     const float *restrict gg = g + start;
-    /* Called inside the parallel region of optim_step: each thread owns a
-     * contiguous block of this tensor's parameters; no barrier at the end,
-     * since the tensors are disjoint. */
+    /* Called by every thread of optim_step's parallel region (or by the
+     * caller alone, parallel.h): each thread owns a contiguous block of this
+     * tensor's parameters; no barrier at the end, since the tensors are
+     * disjoint. */
 #pragma omp for schedule(static) nowait
     for (size_t i = 0; i < count; i++) {
         /* The clipped gradient, rounded to float as optim_clip stores it. */
@@ -205,12 +215,10 @@ static void sgd_range(const Optimizer *o, float *p, const float *g, float scale,
     }
 }
 
-void optim_step_scaled(Optimizer *o, float *params, const float *grads,
-                       float grad_scale, const TensorInfo *tensors,
-                       int n_tensors, double lr, uint64_t t)
+static void update_tensors(Optimizer *o, float *params, const float *grads,
+                           float grad_scale, const TensorInfo *tensors,
+                           int n_tensors, double lr, uint64_t t)
 {
-    /* One parallel region for every tensor (not one per tensor). */
-#pragma omp parallel if (o->n >= PARALLEL_MIN_PARAMS)
     for (int k = 0; k < n_tensors; k++) {
         size_t count = tensors[k].rows * tensors[k].cols;
         if (o->cfg.kind == OPTIM_ADAMW)
@@ -220,6 +228,16 @@ void optim_step_scaled(Optimizer *o, float *params, const float *grads,
             sgd_range(o, params, grads, grad_scale, tensors[k].offset, count,
                       tensors[k].decay, lr);
     }
+}
+
+void optim_step_scaled(Optimizer *o, float *params, const float *grads,
+                       float grad_scale, const TensorInfo *tensors,
+                       int n_tensors, double lr, uint64_t t)
+{
+    /* One parallel region for every tensor (not one per tensor). */
+    PARALLEL_CALL(parallel_worth((long)o->n, PARALLEL_MIN_PARAMS),
+                  update_tensors(o, params, grads, grad_scale, tensors, n_tensors,
+                                 lr, t));
 }
 
 void optim_step(Optimizer *o, float *params, const float *grads,

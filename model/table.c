@@ -10,11 +10,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "../common/parallel.h"
 #include "matmul.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* Below these sizes a pass runs on the calling thread. The names model
  * (T*V*E*H = 1.3M multiply-adds) builds and back-propagates its table on
@@ -44,41 +41,48 @@ static int thread_count(void)
 #endif
 }
 
-void table_build(float *table, const float *emb, const float *w0,
-                 int t, int v, int e, int h)
+static void build_positions(float *table, const float *emb, const float *w0,
+                            int t, int v, int e, int h)
 {
     size_t in = (size_t)t * e;
     /* table[j] (V, H) = emb (V, E) W_0[:, jE:(j+1)E]^T, reading the
      * transpose in place: B[p][o] = w0[o * T*E + j*E + p]. The T products
      * write disjoint blocks, so each thread owns whole positions j; one
      * parallel region for all of them, not one per product. */
-#pragma omp parallel for schedule(static) if ((long)t * v * e * h >= PARALLEL_MIN_MACS)
+#pragma omp for schedule(static) nowait
     for (int j = 0; j < t; j++) {
         matmul_serial(table + (size_t)j * v * h, (size_t)h, emb, (size_t)e, 1,
                       w0 + (size_t)j * e, 1, in, v, h, e);
     }
 }
 
-/* A table bigger than this is summed a group of positions at a time, each
- * group (about this size at most) by every row before the next group: the
- * rows then re-read the group from the last-level cache instead of the
- * whole table from memory. XL's table is 35 MB: its forward pass took 17
- * to 22 ms on one thread and 10 to 13 on two, and takes 10 to 12 and 7 to
- * 8 in five groups. A row's z still gets b_0 and then the positions in
- * increasing order, and each thread the same rows in every group. */
+void table_build(float *table, const float *emb, const float *w0,
+                 int t, int v, int e, int h)
+{
+    PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
+                  build_positions(table, emb, w0, t, v, e, h));
+}
+
+/* A table bigger than this, read by more rows than it has characters (so
+ * that its rows are read more than once on average), is summed a group of
+ * positions at a time, each group (about this size at most) by every row
+ * before the next group: the rows then re-read the group from the
+ * last-level cache instead of the whole table from memory. XL's table is
+ * 35 MB: its forward pass took 17 to 22 ms on one thread and 10 to 13 on
+ * two, and takes 10 to 12 and 7 to 8 in five groups. A row's z still gets
+ * b_0 and then the positions in increasing order. */
 #define TABLE_GROUP_BYTES (8L << 20)
 
-void table_forward(float *z, const float *table, const float *b0,
-                   const int32_t *ctx, int n, int t, int v, int h)
+/* The rows of z of this thread (all of them outside a parallel region),
+ * positions g at a time. */
+static void forward_rows(float *z, const float *table, const float *b0,
+                         const int32_t *ctx, int n, int t, int v, int h, int g)
 {
-    /* As few groups as keep each within the bound, of equal size. */
-    size_t bytes = (size_t)t * v * h * sizeof(float);
-    size_t groups = (bytes + TABLE_GROUP_BYTES - 1) / TABLE_GROUP_BYTES;
-    int g = (int)(((size_t)t + groups - 1) / groups);
+    int id = thread_id(), nt = thread_count();
+    int r0 = (int)((long)n * id / nt), r1 = (int)((long)n * (id + 1) / nt);
     for (int j0 = 0; j0 < t; j0 += g) {
         int j1 = j0 + g < t ? j0 + g : t;
-#pragma omp parallel for schedule(static) if ((long)n * t * h >= PARALLEL_MIN_ADDS)
-        for (int r = 0; r < n; r++) {
+        for (int r = r0; r < r1; r++) {
             float *zr = z + (size_t)r * h;
             if (j0 == 0) {
                 if (b0)
@@ -87,10 +91,84 @@ void table_forward(float *z, const float *table, const float *b0,
                     memset(zr, 0, (size_t)h * sizeof *zr);
             }
             for (int j = j0; j < j1; j++) {
-                const float *row = table + ((size_t)j * v + ctx[(size_t)r * t + j]) * h;
+                const float *row =
+                    table + ((size_t)j * v + ctx[(size_t)r * t + j]) * h;
                 for (int o = 0; o < h; o++)
                     zr[o] += row[o];
             }
+        }
+    }
+}
+
+void table_forward(float *z, const float *table, const float *b0,
+                   const int32_t *ctx, int n, int t, int v, int h)
+{
+    /* As few groups as keep each within the bound, of equal size. */
+    size_t bytes = (size_t)t * v * h * sizeof(float);
+    size_t groups = n > v ? (bytes + TABLE_GROUP_BYTES - 1) / TABLE_GROUP_BYTES : 1;
+    int g = (int)(((size_t)t + groups - 1) / groups);
+    /* Each thread owns a range of rows, in every group. */
+    PARALLEL_CALL(parallel_worth((long)n * t * h, PARALLEL_MIN_ADDS),
+                  forward_rows(z, table, b0, ctx, n, t, v, h, g));
+}
+
+/* Both phases of table_backward for this thread (all of it outside a
+ * parallel region): first whole positions j (the column block j of dw0 and
+ * demb_parts[j]), then, after a barrier, whole elements of demb. */
+static void backward_positions(float *dw0, float *demb, float *dtable,
+                               float *demb_parts, const float *dz,
+                               const int32_t *ctx, const float *emb,
+                               const float *w0, int n, int t, int v, int e, int h)
+{
+    size_t in = (size_t)t * e, ve = (size_t)v * e;
+    /* This thread's positions j0 .. j1, and one (V, H) slice of dtable
+     * for all of them, reused: each position's gradient is used up
+     * before the next begins, and a slice that stays in this core's
+     * cache costs no write-back of T of them. The slice is the one of
+     * the thread's first position, so no two threads share one. */
+    int id = thread_id(), nt = thread_count();
+    int j0 = (int)((long)t * id / nt), j1 = (int)((long)t * (id + 1) / nt);
+    float *dj = dtable + (size_t)j0 * v * h;
+    for (int j = j0; j < j1; j++) {
+        /* Forward: z[r] += table[j][ctx[r][j]], so each row's dz goes to
+         * the table row it read; rows are added in increasing r. */
+        memset(dj, 0, (size_t)v * h * sizeof *dj);
+        for (int r = 0; r < n; r++) {
+            float *row = dj + (size_t)ctx[(size_t)r * t + j] * h;
+            const float *dzr = dz + (size_t)r * h;
+            for (int o = 0; o < h; o++)
+                row[o] += dzr[o];
+        }
+        /* Forward: table[j][c][o] = sum_p w0[o][jE + p] emb[c][p], so
+         *   dw0[o][jE + p] += sum_c dtable[j][c][o] emb[c][p]
+         * (A[o][c] = dtable[j][c][o], in dj, read transposed in place). */
+        if (dw0)
+            matmul_acc_serial(dw0 + (size_t)j * e, in, dj, 1, (size_t)h, emb,
+                              (size_t)e, 1, h, e, v);
+        /* and position j's part of demb,
+         *   demb_parts[j][c][p] = sum_o dtable[j][c][o] w0[o][jE + p],
+         * while position j's gradient is still in this core's cache. */
+        if (demb)
+            matmul_serial(demb_parts + (size_t)j * ve, (size_t)e, dj,
+                          (size_t)h, 1, w0 + (size_t)j * e, in, 1, v, e, h);
+    }
+#pragma omp barrier
+    /* (every part is complete)
+     *   demb += demb_parts[0] + demb_parts[1] + ... + demb_parts[T-1]
+     * Each thread owns a range of demb's elements and adds the parts in
+     * increasing j: the same sums in the same order for any number of
+     * threads. The ranges are cut at multiples of 16 floats, so two
+     * threads never write one cache line. */
+    if (demb) {
+        size_t blocks = (ve + 15) / 16;
+        size_t i0 = blocks * (size_t)id / (size_t)nt * 16;
+        size_t i1 = blocks * (size_t)(id + 1) / (size_t)nt * 16;
+        if (i1 > ve)
+            i1 = ve;
+        for (int j = 0; j < t; j++) {
+            const float *pj = demb_parts + (size_t)j * ve;
+            for (size_t i = i0; i < i1; i++)
+                demb[i] += pj[i];
         }
     }
 }
@@ -99,61 +177,7 @@ void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
                     const float *dz, const int32_t *ctx, const float *emb,
                     const float *w0, int n, int t, int v, int e, int h)
 {
-    size_t in = (size_t)t * e, ve = (size_t)v * e;
-    /* Two phases in one region: first each thread owns whole positions j
-     * (the column block j of dw0 and demb_parts[j]), then whole elements
-     * of demb. */
-#pragma omp parallel if ((long)t * v * e * h >= PARALLEL_MIN_MACS)
-    {
-        /* This thread's positions j0 .. j1, and one (V, H) slice of dtable
-         * for all of them, reused: each position's gradient is used up
-         * before the next begins, and a slice that stays in this core's
-         * cache costs no write-back of T of them. The slice is the one of
-         * the thread's first position, so no two threads share one. */
-        int id = thread_id(), nt = thread_count();
-        int j0 = (int)((long)t * id / nt), j1 = (int)((long)t * (id + 1) / nt);
-        float *dj = dtable + (size_t)j0 * v * h;
-        for (int j = j0; j < j1; j++) {
-            /* Forward: z[r] += table[j][ctx[r][j]], so each row's dz goes to
-             * the table row it read; rows are added in increasing r. */
-            memset(dj, 0, (size_t)v * h * sizeof *dj);
-            for (int r = 0; r < n; r++) {
-                float *row = dj + (size_t)ctx[(size_t)r * t + j] * h;
-                const float *dzr = dz + (size_t)r * h;
-                for (int o = 0; o < h; o++)
-                    row[o] += dzr[o];
-            }
-            /* Forward: table[j][c][o] = sum_p w0[o][jE + p] emb[c][p], so
-             *   dw0[o][jE + p] += sum_c dtable[j][c][o] emb[c][p]
-             * (A[o][c] = dtable[j][c][o], in dj, read transposed in place). */
-            if (dw0)
-                matmul_acc_serial(dw0 + (size_t)j * e, in, dj, 1, (size_t)h, emb,
-                                  (size_t)e, 1, h, e, v);
-            /* and position j's part of demb,
-             *   demb_parts[j][c][p] = sum_o dtable[j][c][o] w0[o][jE + p],
-             * while position j's gradient is still in this core's cache. */
-            if (demb)
-                matmul_serial(demb_parts + (size_t)j * ve, (size_t)e, dj,
-                              (size_t)h, 1, w0 + (size_t)j * e, in, 1, v, e, h);
-        }
-#pragma omp barrier
-        /* (every part is complete)
-         *   demb += demb_parts[0] + demb_parts[1] + ... + demb_parts[T-1]
-         * Each thread owns a range of demb's elements and adds the parts in
-         * increasing j: the same sums in the same order for any number of
-         * threads. The ranges are cut at multiples of 16 floats, so two
-         * threads never write one cache line. */
-        if (demb) {
-            size_t blocks = (ve + 15) / 16;
-            size_t i0 = blocks * (size_t)id / (size_t)nt * 16;
-            size_t i1 = blocks * (size_t)(id + 1) / (size_t)nt * 16;
-            if (i1 > ve)
-                i1 = ve;
-            for (int j = 0; j < t; j++) {
-                const float *pj = demb_parts + (size_t)j * ve;
-                for (size_t i = i0; i < i1; i++)
-                    demb[i] += pj[i];
-            }
-        }
-    }
+    PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
+                  backward_positions(dw0, demb, dtable, demb_parts, dz, ctx, emb,
+                                     w0, n, t, v, e, h));
 }
