@@ -7,7 +7,10 @@
  * must not enter a region at all. Such a pass keeps its loop in a function
  * of its own, written as an orphaned worksharing loop (`#pragma omp for`):
  * called inside a region, the loop's iterations are shared out among the
- * threads; called outside one, the calling thread runs them all. */
+ * threads; called outside one, the calling thread runs them all. So the
+ * passes built this way must not be called from inside a parallel region
+ * of their caller's: there the loop would be shared out among the caller's
+ * threads. None is (the model's passes run one after another). */
 #ifndef TINYCHAR_PARALLEL_H
 #define TINYCHAR_PARALLEL_H
 
