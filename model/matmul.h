@@ -26,8 +26,9 @@ void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,
                        size_t a_col, const float *b, size_t b_row, size_t b_col,
                        int m, int n, int k);
 
-/* C = A B on the calling thread: as matmul_acc_serial into a C of zeros,
- * without reading C (the first block of the sum is stored, not added). */
+/* C = A B on the calling thread: the values matmul_acc_serial gives into a
+ * C of zeros, without reading C (the first block of the sum is stored, not
+ * added; so a block sum that rounds to -0 stays -0, where 0 + -0 is +0). */
 void matmul_serial(float *c, size_t ldc, const float *a, size_t a_row,
                    size_t a_col, const float *b, size_t b_row, size_t b_col,
                    int m, int n, int k);

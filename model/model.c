@@ -369,7 +369,7 @@ void model_backward(Model *m, Activations *a, const int32_t *ctx,
                             T * E, H);
             table_backward(m->g.w[0], m->g.emb, a->table, a->demb_parts, a->dz,
                            ctx, m->p.emb, m->p.w[0], batch, T, V, E, H);
-            a->frozen = 0; /* the table holds its gradient now */
+            a->frozen = 0; /* the table's memory holds gradients now */
         } else {
             memset(a->dx, 0, (size_t)batch * T * E * sizeof(float));
             linear_backward(a->dx, m->g.w[0], m->g.b[0], a->dz, a->x, m->p.w[0],

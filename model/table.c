@@ -80,7 +80,8 @@ static void forward_rows(float *z, const float *table, const float *b0,
 {
     int id = thread_id(), nt = thread_count();
     int r0 = (int)((long)n * id / nt), r1 = (int)((long)n * (id + 1) / nt);
-    for (int j0 = 0; j0 < t; j0 += g) {
+    /* At least one pass, so that z gets b0 even with no positions. */
+    for (int j0 = 0; j0 == 0 || j0 < t; j0 += g) {
         int j1 = j0 + g < t ? j0 + g : t;
         for (int r = r0; r < r1; r++) {
             float *zr = z + (size_t)r * h;
@@ -106,7 +107,9 @@ void table_forward(float *z, const float *table, const float *b0,
     /* As few groups as keep each within the bound, of equal size. */
     size_t bytes = (size_t)t * v * h * sizeof(float);
     size_t groups = n > v ? (bytes + TABLE_GROUP_BYTES - 1) / TABLE_GROUP_BYTES : 1;
-    int g = (int)(((size_t)t + groups - 1) / groups);
+    if (groups < 1)
+        groups = 1;
+    int g = t > 0 ? (int)(((size_t)t + groups - 1) / groups) : 1;
     /* Each thread owns a range of rows, in every group. */
     PARALLEL_CALL(parallel_worth((long)n * t * h, PARALLEL_MIN_ADDS),
                   forward_rows(z, table, b0, ctx, n, t, v, h, g));

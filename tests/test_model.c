@@ -1126,18 +1126,19 @@ END_TEST
 /* table_forward on tables too big to read at once (table.c sums them a
  * group of positions at a time: 8.4 MB in two groups, 21 MB in three),
  * with and without a bias: exactly the sum its header defines, b0 and then
- * the positions in increasing order, as a plain loop computes it. */
+ * the positions in increasing order, as a plain loop computes it; and with
+ * no positions, b0. */
 START_TEST(test_table_forward_groups)
 {
     const int shapes[][3] = {{3, 7, 100003}, {7, 5, 150000}}; /* T, V, H */
-    enum { N = 5 };
+    enum { N = 16 }; /* more rows than characters: the grouped route */
     Rng rng;
     rng_seed(&rng, 515);
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         int t = shapes[s][0], v = shapes[s][1], h = shapes[s][2];
         float *table = falloc((size_t)t * v * h), *b0 = falloc((size_t)h);
         float *z = falloc((size_t)N * h), *want = falloc((size_t)N * h);
-        int32_t ctx[N * 7];
+        int32_t ctx[N * 7]; /* N * T, T at most 7 */
         fill_normal(table, (size_t)t * v * h, 1.0, &rng);
         fill_normal(b0, (size_t)h, 1.0, &rng);
         for (int i = 0; i < N * t; i++)
@@ -1161,6 +1162,17 @@ START_TEST(test_table_forward_groups)
         free(b0);
         free(z);
         free(want);
+    }
+    /* No positions at all: z is b0 (or zeros), in either route. */
+    for (int n = 2; n <= 8; n += 6) {
+        float b0[4] = {1.5f, -2.0f, 0.25f, 3.0f}, z[8 * 4], table[1] = {0};
+        int32_t none[1] = {0};
+        for (int i = 0; i < n * 4; i++)
+            z[i] = NAN;
+        table_forward(z, table, b0, none, n, 0, 3, 4);
+        for (int i = 0; i < n * 4; i++)
+            ck_assert_msg(z[i] == b0[i % 4], "T 0, %d rows: z[%d] = %g", n, i,
+                          (double)z[i]);
     }
 }
 END_TEST
