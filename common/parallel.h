@@ -31,6 +31,27 @@ static inline int parallel_worth(long work, long min)
 #endif
 }
 
+/* This thread's number and the number of threads sharing the work: 0 and 1
+ * outside a parallel region (and without OpenMP), for loops that split
+ * their work by hand. */
+static inline int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static inline int thread_count(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
 /* Runs the statement call on every thread, in one parallel region, if
  * worth; else on the calling thread alone. The region ends right after the
  * call, so the loops inside may skip their own closing barrier (nowait). */

@@ -88,24 +88,15 @@ micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int k
         ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
 #undef ROW
     }
-    if (mr == MR && nr == NR && store) {
-#define PUT(i)                                        \
-        do {                                          \
-            *(vf *)(c + (size_t)(i) * ldc) = c##i##0;       \
-            *(vf *)(c + (size_t)(i) * ldc + VW) = c##i##1;  \
-        } while (0)
-        PUT(0); PUT(1); PUT(2); PUT(3); PUT(4); PUT(5);
-#undef PUT
-        return;
-    }
     if (mr == MR && nr == NR) {
-#define ADD(i)                                        \
-        do {                                          \
-            *(vf *)(c + (size_t)(i) * ldc) += c##i##0;      \
-            *(vf *)(c + (size_t)(i) * ldc + VW) += c##i##1; \
+#define OUT(i)                                                \
+        do {                                                  \
+            vf *r = (vf *)(c + (size_t)(i) * ldc);            \
+            r[0] = store ? c##i##0 : r[0] + c##i##0;          \
+            r[1] = store ? c##i##1 : r[1] + c##i##1;          \
         } while (0)
-        ADD(0); ADD(1); ADD(2); ADD(3); ADD(4); ADD(5);
-#undef ADD
+        OUT(0); OUT(1); OUT(2); OUT(3); OUT(4); OUT(5);
+#undef OUT
         return;
     }
     /* An edge tile: through memory, adding (or storing) only the elements

@@ -23,24 +23,6 @@
 #define PARALLEL_MIN_MACS (1L << 20) /* table_build, table_backward */
 #define PARALLEL_MIN_ADDS (1L << 19) /* table_forward */
 
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
-static int thread_count(void)
-{
-#ifdef _OPENMP
-    return omp_get_num_threads();
-#else
-    return 1;
-#endif
-}
-
 static void build_positions(float *table, const float *emb, const float *w0,
                             int t, int v, int e, int h)
 {
