@@ -1,22 +1,38 @@
 /* parallel.h - running a pass on every thread only when that pays.
  *
- * Entering an OpenMP parallel region costs about half a microsecond even
- * when its if clause is false: libgomp still sets up (and takes down) a
- * team of one thread. A character of sampling takes about two microseconds
- * and a step of a small model a few dozen, so a pass too small for threads
- * must not enter a region at all. Such a pass keeps its loop in a function
- * of its own, written as an orphaned worksharing loop (`#pragma omp for`):
- * called inside a region, the loop's iterations are shared out among the
- * threads; called outside one, the calling thread runs them all. So the
- * passes built this way must not be called from inside a parallel region
- * of their caller's: there the loop would be shared out among the caller's
- * threads. None is (the model's passes run one after another). */
+ * Entering an OpenMP parallel region costs about a microsecond and a half
+ * here, and half of one even when its if clause is false (libgomp still
+ * sets up, and takes down, a team of one thread). A character of sampling
+ * takes about two microseconds and a step of a small model a few hundred,
+ * so the model opens one region for its whole forward pass and one for its
+ * whole backward pass (model.c), and a pass too small for threads outside
+ * them enters no region at all.
+ *
+ * So each pass keeps its loops in a function of its own, written as
+ * orphaned worksharing loops (`#pragma omp for`), and is run through
+ * PARALLEL_CALL. Inside a region every thread of it calls the pass: the
+ * loops' iterations are shared out among them, and a barrier ends the pass
+ * (about 0.6 microseconds), so the next pass may read all of its result.
+ * Outside one, the pass opens its own region if worth it, else the calling
+ * thread runs every iteration. Code of a pass outside its loops runs on
+ * every thread of a region, so it must only read shared memory. */
 #ifndef TINYCHAR_PARALLEL_H
 #define TINYCHAR_PARALLEL_H
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+/* Whether the caller runs inside a parallel region of more than one
+ * thread, where a pass is shared out among the region's threads. */
+static inline int in_parallel(void)
+{
+#ifdef _OPENMP
+    return omp_in_parallel();
+#else
+    return 0;
+#endif
+}
 
 /* Whether work (values, multiply-adds: the caller's unit) of at least min
  * is there, and more than one thread to share it. */
@@ -52,17 +68,22 @@ static inline int thread_count(void)
 #endif
 }
 
-/* Runs the statement call on every thread, in one parallel region, if
- * worth; else on the calling thread alone. The region ends right after the
- * call, so the loops inside may skip their own closing barrier (nowait). */
-#define PARALLEL_CALL(worth, call)    \
-    do {                              \
-        if (worth) {                  \
-            _Pragma("omp parallel")   \
-            call;                     \
-        } else {                      \
-            call;                     \
-        }                             \
+/* Runs the pass (a statement) on the threads of the caller's region, then
+ * waits for all of them; outside a region, on every thread of a new one if
+ * worth, else on the calling thread alone. Either way the whole result is
+ * there when it returns, so the loops inside may skip their own closing
+ * barrier (nowait). */
+#define PARALLEL_CALL(worth, call)        \
+    do {                                  \
+        if (in_parallel()) {              \
+            call;                         \
+            _Pragma("omp barrier")        \
+        } else if (worth) {               \
+            _Pragma("omp parallel")       \
+            call;                         \
+        } else {                          \
+            call;                         \
+        }                                 \
     } while (0)
 
 #endif

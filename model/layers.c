@@ -12,10 +12,11 @@
 
 #include "../common/parallel.h"
 
-/* Below this many values an elementwise pass runs on the calling thread:
- * starting the threads of a parallel region costs more than it saves. Each
- * pass's loop is an orphaned `omp for` (parallel.h), run by every thread or
- * by the caller alone. */
+/* Below this many values a pass called outside a parallel region runs on
+ * the calling thread: starting the threads of a region costs more than it
+ * saves. Each pass's loop is an orphaned `omp for` (parallel.h), shared out
+ * among the threads of a region (the model's, or the pass's own) or run by
+ * the caller alone. */
 #define PARALLEL_MIN 32768L
 
 /* y[i] += alpha * x[i] */
@@ -49,17 +50,32 @@ void embedding_backward(float *demb, const float *dx, const int32_t *ctx,
 {
     /* Forward: x[r][j*E + c] = emb[ctx[r][j]][c]. Its gradient goes back to
      * the row that was read; the same id can occur many times, so this runs
-     * serially in (r, j) order to keep the sum order fixed. */
+     * serially in (r, j) order to keep the sum order fixed: on one thread
+     * of a parallel region, the others waiting at its end. */
+#pragma omp single
     for (int r = 0; r < n; r++)
         for (int j = 0; j < t; j++)
             axpy(demb + (size_t)ctx[(size_t)r * t + j] * e, 1.0f,
                  dx + ((size_t)r * t + j) * e, e);
 }
 
+/* y[r] = b (or 0) for this thread's rows r. */
+static void bias_rows(float *y, const float *b, int n, int out)
+{
+#pragma omp for schedule(static) nowait
+    for (int r = 0; r < n; r++) {
+        float *yr = y + (size_t)r * out;
+        if (b)
+            memcpy(yr, b, (size_t)out * sizeof *yr);
+        else
+            memset(yr, 0, (size_t)out * sizeof *yr);
+    }
+}
+
 void linear_forward(float *y, const float *x, const float *w, const float *b,
                     int n, int in, int out)
 {
-    if (n < 4) {
+    if (n < 4 && !in_parallel()) {
         /* A row or two (sampling): dot products straight from W beat
          * packing it for a matrix product. */
         for (int r = 0; r < n; r++) {
@@ -73,14 +89,22 @@ void linear_forward(float *y, const float *x, const float *w, const float *b,
         return;
     }
     /* y = b, then y += x W^T, reading W^T[i][o] = w[o * IN + i] in place. */
-    for (int r = 0; r < n; r++) {
-        float *yr = y + (size_t)r * out;
-        if (b)
-            memcpy(yr, b, (size_t)out * sizeof *yr);
-        else
-            memset(yr, 0, (size_t)out * sizeof *yr);
-    }
+    PARALLEL_CALL(parallel_worth((long)n * out, PARALLEL_MIN),
+                  bias_rows(y, b, n, out));
     matmul_acc(y, (size_t)out, x, (size_t)in, 1, w, 1, (size_t)in, n, out, in);
+}
+
+/* db[o] += sum over rows r of dy[r][o], rows in order, for this thread's
+ * range of o (cut at multiples of 16 floats). */
+static void bias_gradient(float *db, const float *dy, int n, int out)
+{
+    int id = thread_id(), nt = thread_count(), blocks = (out + 15) / 16;
+    int o0 = blocks * id / nt * 16, o1 = blocks * (id + 1) / nt * 16;
+    if (o1 > out)
+        o1 = out;
+    for (int r = 0; r < n; r++)
+        for (int o = o0; o < o1; o++)
+            db[o] += dy[(size_t)r * out + o];
 }
 
 void linear_backward(float *dx, float *dw, float *db, const float *dy,
@@ -94,9 +118,8 @@ void linear_backward(float *dx, float *dw, float *db, const float *dy,
         matmul_acc(dw, (size_t)in, dy, 1, (size_t)out, x, (size_t)in, 1, out,
                    in, n);
     if (db) /* db[o] = sum_r dy[r][o], rows in order */
-        for (int r = 0; r < n; r++)
-            for (int o = 0; o < out; o++)
-                db[o] += dy[(size_t)r * out + o];
+        PARALLEL_CALL(parallel_worth((long)n * out, PARALLEL_MIN),
+                      bias_gradient(db, dy, n, out));
 }
 
 /* tanh in float, written so the compiler can vectorize it (libm's tanhf is a

@@ -12,9 +12,8 @@
 
 #include <assert.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+
+#include "../common/parallel.h"
 
 #if defined(__AVX512F__)
 #define VW 16            /* floats per vector register */
@@ -422,6 +421,26 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
     }
 }
 
+/* Columns of B packed at once by matmul_acc_serial: a quarter of NC, so its
+ * buffer is 256 KB, and with product_share's block of A (144 KB) the call
+ * needs about 410 KB of stack: inside an OpenMP worker thread's default
+ * stack (glibc's, RLIMIT_STACK: 8 MB here), not inside an OMP_STACKSIZE
+ * set below that. */
+#define NC_SERIAL (NC / 4)
+
+/* Thread t of nt's share of the product, packing B into a buffer of its
+ * own, on its own stack: the whole product with t 0 of 1. */
+static void product_own_buffer(float *c, size_t ldc, const float *a, size_t a_row,
+                               size_t a_col, const float *b, size_t b_row,
+                               size_t b_col, int m, int n, int k, int t, int nt,
+                               int store)
+{
+    static_assert(NC_SERIAL % NR == 0, "block sizes");
+    float bt[KC * NC_SERIAL] __attribute__((aligned(64)));
+    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bt,
+                  NC_SERIAL, t, nt, store);
+}
+
 void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
                 size_t a_col, const float *b, size_t b_row, size_t b_col,
                 int m, int n, int k)
@@ -429,6 +448,15 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
     if (m <= 0 || n <= 0 || k <= 0)
         return;
     static_assert(MR == 6 && NC % NR == 0 && MC % MR == 0, "block sizes");
+    if (in_parallel()) {
+        /* Called by every thread of the caller's region: each computes
+         * its share, then waits for the others, so C is complete when
+         * the call returns. */
+        product_own_buffer(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k,
+                           thread_id(), thread_count(), 0);
+#pragma omp barrier
+        return;
+    }
     /* The packing buffer for B, on the caller's stack (no allocation in a
      * step); each thread packs into its own slice of it. */
     float bp[KC * NC] __attribute__((aligned(64)));
@@ -454,29 +482,12 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
     product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, NC, 0, 1, 0);
 }
 
-/* Columns of B packed at once by matmul_acc_serial: a quarter of NC, so its
- * buffer is 256 KB, and with product_share's block of A (144 KB) the call
- * needs about 410 KB of stack: inside an OpenMP worker thread's default
- * stack (glibc's, RLIMIT_STACK: 8 MB here), not inside an OMP_STACKSIZE
- * set below that. */
-#define NC_SERIAL (NC / 4)
-
-static void product_serial(float *c, size_t ldc, const float *a, size_t a_row,
-                           size_t a_col, const float *b, size_t b_row,
-                           size_t b_col, int m, int n, int k, int store)
-{
-    static_assert(NC_SERIAL % NR == 0, "block sizes");
-    float bt[KC * NC_SERIAL] __attribute__((aligned(64)));
-    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bt,
-                  NC_SERIAL, 0, 1, store);
-}
-
 void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,
                        size_t a_col, const float *b, size_t b_row, size_t b_col,
                        int m, int n, int k)
 {
     if (m > 0 && n > 0 && k > 0)
-        product_serial(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, 0);
+        product_own_buffer(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, 0, 1, 0);
 }
 
 void matmul_serial(float *c, size_t ldc, const float *a, size_t a_row,
@@ -490,7 +501,7 @@ void matmul_serial(float *c, size_t ldc, const float *a, size_t a_row,
             memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof *c);
         return;
     }
-    product_serial(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, 1);
+    product_own_buffer(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, 0, 1, 1);
 }
 
 /* Sum of the lanes of v, in lane order. */

@@ -13,7 +13,9 @@
  *   B[p][j] = b[p * b_row + j * b_col]
  *   C[i][j] = c[i * ldc + j]
  * Each C element receives, for each block of KC consecutive p, the sum over
- * that block in increasing p. */
+ * that block in increasing p. Called inside a parallel region, by every
+ * thread of it with the same arguments: they share the work, and C is
+ * complete when the call returns (common/parallel.h). */
 void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
                 size_t a_col, const float *b, size_t b_row, size_t b_col,
                 int m, int n, int k);

@@ -13,13 +13,13 @@
 #include "../common/parallel.h"
 #include "matmul.h"
 
-/* Below these sizes a pass runs on the calling thread. The names model
- * (T*V*E*H = 1.3M multiply-adds) builds and back-propagates its table on
- * both cores: each thread's positions and its slice of the gradient stay
- * in its own cache, and 1000 steps of the bench's M config at 2 threads
- * took 0.24 s instead of 0.29 s (medians of 10). Its forward pass (N*T*H =
- * 131K additions) stays on one: 14 runs with it in parallel showed no
- * gain. */
+/* Below these sizes a pass called outside a parallel region runs on the
+ * calling thread (inside the model's region, common/parallel.h, every pass
+ * is shared out). The names model (T*V*E*H = 1.3M multiply-adds) builds
+ * and back-propagates its table on both cores: each thread's positions and
+ * its slice of the gradient stay in its own cache, and 1000 steps of the
+ * bench's M config at 2 threads took 0.24 s instead of 0.29 s (medians of
+ * 10), before its passes ran in one region. */
 #define PARALLEL_MIN_MACS (1L << 20) /* table_build, table_backward */
 #define PARALLEL_MIN_ADDS (1L << 19) /* table_forward */
 

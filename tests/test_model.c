@@ -954,8 +954,12 @@ END_TEST
 #ifdef _OPENMP
 /* The whole forward and backward pass at 1, 2, 3 and 8 threads, by both
  * routes of the first layer: bit-identical losses, logits and gradients.
- * The configs reach the table passes' parallel thresholds (table.c:
- * T*V*E*H >= 2^20, N*T*H >= 2^19) with V from 3 to 70; one has fewer
+ * At 1 thread every pass runs on the calling thread; at more, each of the
+ * model's passes runs in one parallel region (B*H >= MODEL_PARALLEL_MIN,
+ * model.c) whose layers share out their loops, so this compares the two
+ * (it fails without the barrier that ends each layer there). The configs
+ * have V from 3 to 70 and sizes above the table passes' own thresholds
+ * (table.c: T*V*E*H >= 2^20, N*T*H >= 2^19); one has fewer
  * positions than threads (T 2), one fewer 16-float blocks of demb (V 3,
  * E 32: 6 blocks) than threads. Each count
  * runs the pass twice on the same activations: the backward pass leaves
