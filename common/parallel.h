@@ -1,4 +1,4 @@
-/* parallel.h - running a pass on every thread only when that pays.
+/* parallel.h - how a pass shares its work among threads.
  *
  * Entering an OpenMP parallel region costs about a microsecond and a half
  * here, and half of one even when its if clause is false (libgomp still
@@ -9,13 +9,16 @@
  * them enters no region at all.
  *
  * So each pass keeps its loops in a function of its own, written as
- * orphaned worksharing loops (`#pragma omp for`), and is run through
- * PARALLEL_CALL. Inside a region every thread of it calls the pass: the
- * loops' iterations are shared out among them, and a barrier ends the pass
- * (about 0.6 microseconds), so the next pass may read all of its result.
- * Outside one, the pass opens its own region if worth it, else the calling
- * thread runs every iteration. Code of a pass outside its loops runs on
- * every thread of a region, so it must only read shared memory. */
+ * orphaned worksharing loops (`#pragma omp for`), ranges of its own
+ * (thread_range), or, for a pass that must run serially, an orphaned
+ * `#pragma omp single`; and it is run through PARALLEL_CALL. Inside a
+ * region every thread of it calls the pass with the same arguments, which
+ * name shared memory: the loops' iterations are shared out among them, and
+ * a barrier ends the pass (about 0.6 microseconds), so the next pass may
+ * read all of its result. Outside one, the pass opens its own region if
+ * worth it, else the calling thread runs every iteration. A pass returns
+ * its results only through that shared memory: code outside its loops runs
+ * on every thread, so it may read shared memory but not write it. */
 #ifndef TINYCHAR_PARALLEL_H
 #define TINYCHAR_PARALLEL_H
 
@@ -66,6 +69,20 @@ static inline int thread_count(void)
 #else
     return 1;
 #endif
+}
+
+/* [*lo, *hi): this thread's share of n items cut at multiples of align
+ * (16 floats: no two threads write one cache line), in thread order; all
+ * of them outside a parallel region. */
+static inline void thread_range(long n, long align, long *lo, long *hi)
+{
+    long units = (n + align - 1) / align, id = thread_id(), nt = thread_count();
+    *lo = units * id / nt * align;
+    *hi = units * (id + 1) / nt * align;
+    if (*hi > n)
+        *hi = n;
+    if (*lo > n)
+        *lo = n;
 }
 
 /* Runs the pass (a statement) on the threads of the caller's region, then

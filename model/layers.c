@@ -1,7 +1,8 @@
 /* layers.c - plain C forward and backward passes of each layer.
  * Parallel loops split only over outputs that one thread owns entirely (rows
- * of y and dx, rows of dw), and every sum runs in a fixed order, so results
- * are bit-identical for any number of threads. */
+ * of y and dx, rows of dw, elements of db), the embedding's scatter-add runs
+ * on one thread, and every sum runs in a fixed order, so results are
+ * bit-identical for any number of threads. */
 #include "layers.h"
 
 #include "matmul.h"
@@ -72,20 +73,32 @@ static void bias_rows(float *y, const float *b, int n, int out)
     }
 }
 
+/* y[r] = b + W x[r] for the rows r < n, this thread's outputs: a range cut
+ * at multiples of 4, where matvec_acc's groups of four outputs start, so
+ * each output's sum is the same for any number of threads. */
+static void matvec_rows(float *y, const float *x, const float *w,
+                        const float *b, int n, int in, int out)
+{
+    long o0, o1;
+    thread_range(out, 4, &o0, &o1);
+    for (int r = 0; r < n; r++) {
+        float *yr = y + (size_t)r * out + o0;
+        if (b)
+            memcpy(yr, b + o0, (size_t)(o1 - o0) * sizeof *yr);
+        else
+            memset(yr, 0, (size_t)(o1 - o0) * sizeof *yr);
+        matvec_acc(yr, x + (size_t)r * in, w + (size_t)o0 * in, in, (int)(o1 - o0));
+    }
+}
+
 void linear_forward(float *y, const float *x, const float *w, const float *b,
                     int n, int in, int out)
 {
-    if (n < 4 && !in_parallel()) {
+    if (n < 4) {
         /* A row or two (sampling): dot products straight from W beat
-         * packing it for a matrix product. */
-        for (int r = 0; r < n; r++) {
-            float *yr = y + (size_t)r * out;
-            if (b)
-                memcpy(yr, b, (size_t)out * sizeof *yr);
-            else
-                memset(yr, 0, (size_t)out * sizeof *yr);
-            matvec_acc(yr, x + (size_t)r * in, w, in, out);
-        }
+         * packing it for a matrix product. Never worth a region of its
+         * own; shared out inside the model's. */
+        PARALLEL_CALL(0, matvec_rows(y, x, w, b, n, in, out));
         return;
     }
     /* y = b, then y += x W^T, reading W^T[i][o] = w[o * IN + i] in place. */
@@ -95,15 +108,13 @@ void linear_forward(float *y, const float *x, const float *w, const float *b,
 }
 
 /* db[o] += sum over rows r of dy[r][o], rows in order, for this thread's
- * range of o (cut at multiples of 16 floats). */
+ * range of o. */
 static void bias_gradient(float *db, const float *dy, int n, int out)
 {
-    int id = thread_id(), nt = thread_count(), blocks = (out + 15) / 16;
-    int o0 = blocks * id / nt * 16, o1 = blocks * (id + 1) / nt * 16;
-    if (o1 > out)
-        o1 = out;
+    long o0, o1;
+    thread_range(out, 16, &o0, &o1);
     for (int r = 0; r < n; r++)
-        for (int o = o0; o < o1; o++)
+        for (long o = o0; o < o1; o++)
             db[o] += dy[(size_t)r * out + o];
 }
 

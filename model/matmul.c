@@ -34,8 +34,9 @@
  * over more memory is packed: one contiguous stream instead of MR values
  * from each of K distant lines. */
 #define A_IN_PLACE_SPAN 8192
-/* Below this many multiply-adds a product runs on the calling thread: the
- * start and barriers of a parallel region would cost more than they save. */
+/* Below this many multiply-adds a product called outside a parallel region
+ * runs on the calling thread: the start and barriers of a region would
+ * cost more than they save. (Inside one, every product is shared out.) */
 #define PARALLEL_MIN_MACS (1L << 20)
 
 /* aligned(4): loads and stores through this type may be unaligned. */
@@ -421,11 +422,12 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
     }
 }
 
-/* Columns of B packed at once by matmul_acc_serial: a quarter of NC, so its
- * buffer is 256 KB, and with product_share's block of A (144 KB) the call
- * needs about 410 KB of stack: inside an OpenMP worker thread's default
- * stack (glibc's, RLIMIT_STACK: 8 MB here), not inside an OMP_STACKSIZE
- * set below that. */
+/* Columns of B packed at once by a thread with a buffer of its own
+ * (matmul_acc_serial, matmul_serial, matmul_acc inside a region): a
+ * quarter of NC, so its buffer is 256 KB, and with product_share's block
+ * of A (144 KB) the call needs about 410 KB of stack: inside an OpenMP
+ * worker thread's default stack (glibc's, RLIMIT_STACK: 8 MB here), not
+ * inside an OMP_STACKSIZE set below that. */
 #define NC_SERIAL (NC / 4)
 
 /* Thread t of nt's share of the product, packing B into a buffer of its
@@ -441,22 +443,16 @@ static void product_own_buffer(float *c, size_t ldc, const float *a, size_t a_ro
                   NC_SERIAL, t, nt, store);
 }
 
-void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
-                size_t a_col, const float *b, size_t b_row, size_t b_col,
-                int m, int n, int k)
+/* matmul_acc called outside a parallel region: on every thread of one of
+ * its own, sharing one packing buffer, if big enough; else on the calling
+ * thread. A function of its own, so that the buffer (1 MB of the caller's
+ * stack) is not reserved on a worker thread's stack by the call inside a
+ * region. */
+static __attribute__((noinline)) void
+product_outside_region(float *c, size_t ldc, const float *a, size_t a_row,
+                       size_t a_col, const float *b, size_t b_row, size_t b_col,
+                       int m, int n, int k)
 {
-    if (m <= 0 || n <= 0 || k <= 0)
-        return;
-    static_assert(MR == 6 && NC % NR == 0 && MC % MR == 0, "block sizes");
-    if (in_parallel()) {
-        /* Called by every thread of the caller's region: each computes
-         * its share, then waits for the others, so C is complete when
-         * the call returns. */
-        product_own_buffer(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k,
-                           thread_id(), thread_count(), 0);
-#pragma omp barrier
-        return;
-    }
     /* The packing buffer for B, on the caller's stack (no allocation in a
      * step); each thread packs into its own slice of it. */
     float bp[KC * NC] __attribute__((aligned(64)));
@@ -480,6 +476,25 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
     /* Small products run on the calling thread without entering a parallel
      * region at all. */
     product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, NC, 0, 1, 0);
+}
+
+void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
+                size_t a_col, const float *b, size_t b_row, size_t b_col,
+                int m, int n, int k)
+{
+    if (m <= 0 || n <= 0 || k <= 0)
+        return;
+    static_assert(MR == 6 && NC % NR == 0 && MC % MR == 0, "block sizes");
+    if (in_parallel()) {
+        /* Called by every thread of the caller's region: each computes
+         * its share, then waits for the others, so C is complete when
+         * the call returns. */
+        product_own_buffer(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k,
+                           thread_id(), thread_count(), 0);
+#pragma omp barrier
+        return;
+    }
+    product_outside_region(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k);
 }
 
 void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,

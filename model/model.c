@@ -146,7 +146,8 @@ void model_randomize(Model *m, Rng *rng)
                 0.1 / sqrt((double)c->hidden), rng);
 }
 
-/* Below this many floats zeroing runs on the calling thread. */
+/* Below this many floats zeroing called outside a parallel region runs on
+ * the calling thread. */
 #define ZERO_PARALLEL_MIN (1L << 18)
 
 /* x[0 .. n) = 0 for this thread's blocks. */
@@ -365,6 +366,7 @@ double model_forward(const Model *m, Activations *a, const int32_t *ctx,
     return sum / batch;
 }
 
+/* model_backward's passes, in the reverse order of forward_layers. */
 static void backward_layers(Model *m, Activations *a, const int32_t *ctx,
                             const int32_t *targets, int batch)
 {

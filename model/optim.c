@@ -3,6 +3,7 @@
  * without changing any result. */
 #include "optim.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,9 @@ double optim_grad_norm(const float *grads, size_t n)
     if (n > block * NORM_MAX_BLOCKS)
         block = ((n + NORM_MAX_BLOCKS - 1) / NORM_MAX_BLOCKS + 31) / 32 * 32;
     long blocks = (long)((n + block - 1) / block);
+    /* The block sums live on this thread's stack, so this is not a pass
+     * for the threads of a caller's region to share (parallel.h). */
+    assert(!in_parallel());
     double part[NORM_MAX_BLOCKS];
     PARALLEL_CALL(parallel_worth((long)n, NORM_PARALLEL_MIN),
                   block_sums(part, grads, n, block, blocks));

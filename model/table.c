@@ -15,11 +15,11 @@
 
 /* Below these sizes a pass called outside a parallel region runs on the
  * calling thread (inside the model's region, common/parallel.h, every pass
- * is shared out). The names model (T*V*E*H = 1.3M multiply-adds) builds
- * and back-propagates its table on both cores: each thread's positions and
- * its slice of the gradient stay in its own cache, and 1000 steps of the
- * bench's M config at 2 threads took 0.24 s instead of 0.29 s (medians of
- * 10), before its passes ran in one region. */
+ * is shared out). At these, the names model (T*V*E*H = 1.3M multiply-adds)
+ * built and back-propagated its table on both cores even before the model
+ * ran its passes in one region: each thread's positions and its slice of
+ * the gradient stay in its own cache, and 1000 steps of the bench's M
+ * config at 2 threads took 0.24 s instead of 0.29 s (medians of 10). */
 #define PARALLEL_MIN_MACS (1L << 20) /* table_build, table_backward */
 #define PARALLEL_MIN_ADDS (1L << 19) /* table_forward */
 
@@ -145,14 +145,11 @@ static void backward_positions(float *dw0, float *demb, float *dtable,
      * threads. The ranges are cut at multiples of 16 floats, so two
      * threads never write one cache line. */
     if (demb) {
-        size_t blocks = (ve + 15) / 16;
-        size_t i0 = blocks * (size_t)id / (size_t)nt * 16;
-        size_t i1 = blocks * (size_t)(id + 1) / (size_t)nt * 16;
-        if (i1 > ve)
-            i1 = ve;
+        long i0, i1;
+        thread_range((long)ve, 16, &i0, &i1);
         for (int j = 0; j < t; j++) {
             const float *pj = demb_parts + (size_t)j * ve;
-            for (size_t i = i0; i < i1; i++)
+            for (long i = i0; i < i1; i++)
                 demb[i] += pj[i];
         }
     }

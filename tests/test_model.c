@@ -1031,6 +1031,72 @@ START_TEST(test_thread_count_determinism)
     omp_set_num_threads(saved);
 }
 END_TEST
+
+/* Batches of 1 to 3 rows, whose linear layers take the matrix-vector path
+ * (the one of sampling), with H large enough (B*H >= MODEL_PARALLEL_MIN)
+ * for the model to run them in its region at more than one thread: the
+ * same loss, logits and gradients at 1, 2, 3 and 8 threads, directly and
+ * by a frozen table as `tinychar sample` computes them. */
+START_TEST(test_small_batch_thread_determinism)
+{
+    const ModelConfig cfg = {.context = 4, .embed = 16, .hidden = 2050,
+                             .layers = 2, .vocab = 30};
+    int saved = omp_get_max_threads();
+    Model m = {0};
+    Error err = {{0}};
+    ck_assert_int_eq(model_init(&m, &cfg, &err), 0);
+    Rng rng;
+    rng_seed(&rng, 2024);
+    model_randomize(&m, &rng);
+    for (int B = 1; B <= 3; B++) {
+        int T = cfg.context, V = cfg.vocab;
+        int32_t ctx[3 * 4], targets[3];
+        for (int j = 0; j < B * T; j++)
+            ctx[j] = (int32_t)rng_below(&rng, (uint64_t)V);
+        for (int j = 0; j < B; j++)
+            targets[j] = (int32_t)rng_below(&rng, (uint64_t)V);
+        Activations a = {0}, g = {0};
+        ck_assert_int_eq(acts_init(&a, &cfg, B, 1, &err), 0);
+        ck_assert_int_eq(acts_init(&g, &cfg, B, 0, &err), 0);
+        ck_assert_int_eq(acts_freeze(&g, &m, &err), 0);
+        ck_assert_ptr_nonnull(g.table);
+        float *g1 = falloc(m.n_params), *l1 = falloc((size_t)B * V);
+        float *f1 = falloc((size_t)B * V);
+        double loss1 = 0.0;
+        const int counts[] = {1, 2, 3, 8};
+        for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+            omp_set_num_threads(counts[c]);
+            model_zero_grad(&m);
+            double loss = model_forward(&m, &a, ctx, targets, B);
+            model_backward(&m, &a, ctx, targets, B);
+            model_forward(&m, &g, ctx, NULL, B);
+            if (c == 0) {
+                loss1 = loss;
+                memcpy(g1, m.grads, m.n_params * sizeof *g1);
+                memcpy(l1, a.logits, (size_t)B * V * sizeof *l1);
+                memcpy(f1, g.logits, (size_t)B * V * sizeof *f1);
+                continue;
+            }
+            ck_assert_msg(loss == loss1, "B %d, %d threads: loss differs", B,
+                          counts[c]);
+            ck_assert_msg(memcmp(a.logits, l1, (size_t)B * V * sizeof *l1) == 0,
+                          "B %d, %d threads: logits differ", B, counts[c]);
+            ck_assert_msg(memcmp(m.grads, g1, m.n_params * sizeof *g1) == 0,
+                          "B %d, %d threads: gradients differ", B, counts[c]);
+            ck_assert_msg(memcmp(g.logits, f1, (size_t)B * V * sizeof *f1) == 0,
+                          "B %d, %d threads: logits by frozen table differ", B,
+                          counts[c]);
+        }
+        free(g1);
+        free(l1);
+        free(f1);
+        acts_free(&a);
+        acts_free(&g);
+    }
+    model_free(&m);
+    omp_set_num_threads(saved);
+}
+END_TEST
 #endif
 
 /* Largest |x - y| over n values, relative to max(1, largest |y|). */
@@ -1443,6 +1509,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_table_forward_groups);
 #ifdef _OPENMP
     tcase_add_test(tc, test_thread_count_determinism);
+    tcase_add_test(tc, test_small_batch_thread_determinism);
 #endif
     suite_add_tcase(s, tc);
     tc = tcase_create("optim");
