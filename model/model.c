@@ -310,8 +310,9 @@ void acts_free(Activations *a)
  * share out their loops among the region's threads, with a barrier between
  * one and the next (common/parallel.h), instead of each starting threads
  * of its own or running on one thread while the other waits. On two
- * threads the bench's M config (64 x 256) then took 0.94 of the time and
- * S (32 x 200) 0.94 (medians of 30 and 20 paired runs). */
+ * threads the bench's M config (64 x 256) then took 0.94 and 0.98 of the
+ * time (medians of 30 and of 40 paired runs) and S (32 x 200) 0.94 (of
+ * 20). */
 #define MODEL_PARALLEL_MIN 4096L
 
 static int model_parallel(const Model *m, int batch)
