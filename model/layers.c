@@ -60,17 +60,21 @@ void embedding_backward(float *demb, const float *dx, const int32_t *ctx,
                  dx + ((size_t)r * t + j) * e, e);
 }
 
+/* y[0 .. count) = b[0 .. count), or 0 without a bias. */
+static void set_bias(float *y, const float *b, long count)
+{
+    if (b)
+        memcpy(y, b, (size_t)count * sizeof *y);
+    else
+        memset(y, 0, (size_t)count * sizeof *y);
+}
+
 /* y[r] = b (or 0) for this thread's rows r. */
 static void bias_rows(float *y, const float *b, int n, int out)
 {
 #pragma omp for schedule(static) nowait
-    for (int r = 0; r < n; r++) {
-        float *yr = y + (size_t)r * out;
-        if (b)
-            memcpy(yr, b, (size_t)out * sizeof *yr);
-        else
-            memset(yr, 0, (size_t)out * sizeof *yr);
-    }
+    for (int r = 0; r < n; r++)
+        set_bias(y + (size_t)r * out, b, out);
 }
 
 /* y[r] = b + W x[r] for the rows r < n, this thread's outputs: a range cut
@@ -83,10 +87,7 @@ static void matvec_rows(float *y, const float *x, const float *w,
     thread_range(out, 4, &o0, &o1);
     for (int r = 0; r < n; r++) {
         float *yr = y + (size_t)r * out + o0;
-        if (b)
-            memcpy(yr, b + o0, (size_t)(o1 - o0) * sizeof *yr);
-        else
-            memset(yr, 0, (size_t)(o1 - o0) * sizeof *yr);
+        set_bias(yr, b ? b + o0 : NULL, o1 - o0);
         matvec_acc(yr, x + (size_t)r * in, w + (size_t)o0 * in, in, (int)(o1 - o0));
     }
 }

@@ -60,12 +60,12 @@ void table_build(float *table, const float *emb, const float *w0,
 static void forward_rows(float *z, const float *table, const float *b0,
                          const int32_t *ctx, int n, int t, int v, int h, int g)
 {
-    int id = thread_id(), nt = thread_count();
-    int r0 = (int)((long)n * id / nt), r1 = (int)((long)n * (id + 1) / nt);
+    long r0, r1;
+    thread_range(n, 1, &r0, &r1);
     /* At least one pass, so that z gets b0 even with no positions. */
     for (int j0 = 0; j0 == 0 || j0 < t; j0 += g) {
         int j1 = j0 + g < t ? j0 + g : t;
-        for (int r = r0; r < r1; r++) {
+        for (long r = r0; r < r1; r++) {
             float *zr = z + (size_t)r * h;
             if (j0 == 0) {
                 if (b0)
@@ -111,10 +111,10 @@ static void backward_positions(float *dw0, float *demb, float *dtable,
      * before the next begins, and a slice that stays in this core's
      * cache costs no write-back of T of them. The slice is the one of
      * the thread's first position, so no two threads share one. */
-    int id = thread_id(), nt = thread_count();
-    int j0 = (int)((long)t * id / nt), j1 = (int)((long)t * (id + 1) / nt);
+    long j0, j1;
+    thread_range(t, 1, &j0, &j1);
     float *dj = dtable + (size_t)j0 * v * h;
-    for (int j = j0; j < j1; j++) {
+    for (long j = j0; j < j1; j++) {
         /* Forward: z[r] += table[j][ctx[r][j]], so each row's dz goes to
          * the table row it read; rows are added in increasing r. */
         memset(dj, 0, (size_t)v * h * sizeof *dj);
