@@ -243,6 +243,7 @@ int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
 {
     free(a->table);
     free(a->demb_parts);
+    table_rows_free(&a->table_rows);
     a->table = a->demb_parts = NULL;
     a->frozen = 0;
     if (!use)
@@ -251,7 +252,12 @@ int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
     if (a->table && a->training)
         a->demb_parts = acts_floats(demb_parts_floats(c), "first-layer gradient",
                                     err);
-    return a->table && (a->demb_parts || !a->training) ? 0 : -1;
+    if (a->table && (a->demb_parts || !a->training) &&
+        table_rows_init(&a->table_rows, c->context, c->vocab, c->embed,
+                        a->max_batch, err) == 0)
+        return 0;
+    acts_use_table(a, c, 0, err); /* frees what was allocated */
+    return -1;
 }
 
 int acts_freeze(Activations *a, const Model *m, Error *err)
@@ -282,6 +288,8 @@ double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
         floats += B * (V + 2 * H + in);
     if (model_table_pays(c, max_batch)) { /* the table (and, after it, its gradient) */
         floats += (double)c->context * V * H;
+        /* the rows a batch reads (table.h): embeddings, and as many ints */
+        floats += (double)c->context * (V * c->embed + 2 * V + 1 + B);
         if (training) /* and the parts of d emb */
             floats += (double)c->context * V * c->embed;
     }
@@ -302,6 +310,7 @@ void acts_free(Activations *a)
     free(a->dx);
     free(a->table);
     free(a->demb_parts);
+    table_rows_free(&a->table_rows);
     memset(a, 0, sizeof *a);
 }
 
@@ -328,11 +337,16 @@ static void forward_layers(const Model *m, Activations *a, const int32_t *ctx,
     int T = c->context, E = c->embed, H = c->hidden, V = c->vocab;
     /* 1. Embedding lookup: x = concat(emb[ctx[0]], ..., emb[ctx[T-1]]),
      *    and the first linear layer: x W_0^T + b_0. */
-    if (a->table) {
-        /* The same numbers, computed per character (table.h). */
-        if (!a->frozen)
-            table_build(a->table, m->p.emb, m->p.w[0], T, V, E, H);
+    if (a->frozen) {
+        /* The same numbers, computed per character (table.h), from the
+         * table of every character that acts_freeze built. */
         table_forward(a->h[0], a->table, m->p.b[0], ctx, batch, T, V, H);
+    } else if (a->table) {
+        /* The same, from the table rows this batch reads. */
+        table_build_rows(a->table, &a->table_rows, ctx, m->p.emb, m->p.w[0],
+                         batch, T, V, E, H);
+        table_forward(a->h[0], a->table, m->p.b[0], a->table_rows.rows, batch,
+                      T, V, H);
     } else {
         embedding_forward(a->x, m->p.emb, ctx, batch, T, E);
         linear_forward(a->h[0], a->x, m->p.w[0], m->p.b[0], batch, T * E, H);
@@ -356,6 +370,10 @@ static void forward_layers(const Model *m, Activations *a, const int32_t *ctx,
 double model_forward(const Model *m, Activations *a, const int32_t *ctx,
                      const int32_t *targets, int batch)
 {
+    /* model_backward needs the rows of this batch, which only an unfrozen
+     * table has (table.h). */
+    if (a->training)
+        a->frozen = 0;
     PARALLEL_CALL(model_parallel(m, batch),
                   forward_layers(m, a, ctx, targets, batch));
     if (!targets)
@@ -400,8 +418,8 @@ static void backward_layers(Model *m, Activations *a, const int32_t *ctx,
              * working set in cache. */
             linear_backward(NULL, NULL, m->g.b[0], a->dz, NULL, NULL, batch,
                             T * E, H);
-            table_backward(m->g.w[0], m->g.emb, a->table, a->demb_parts, a->dz,
-                           ctx, m->p.emb, m->p.w[0], batch, T, V, E, H);
+            table_backward(m->g.w[0], m->g.emb, a->table, a->demb_parts,
+                           &a->table_rows, a->dz, m->p.w[0], batch, T, V, E, H);
         } else {
             zero_floats(a->dx, (size_t)batch * T * E);
             linear_backward(a->dx, m->g.w[0], m->g.b[0], a->dz, a->x, m->p.w[0],

@@ -18,6 +18,7 @@
 
 #include "../common/error.h"
 #include "../common/rng.h"
+#include "table.h"
 
 #define MODEL_MAX_LAYERS 8
 /* embedding, L x (weight, bias), output weight, output bias */
@@ -105,7 +106,10 @@ typedef struct {
                                     * builds it anew */
     float *demb_parts;             /* (T, V, E) training with the table: each
                                     * position's part of d emb (table.h) */
-    int frozen;                    /* table holds these weights: keep it */
+    TableRows table_rows;          /* with the table: the rows a training
+                                    * batch reads, all that is built */
+    int frozen;                    /* table holds every character's row for
+                                    * these weights: keep it (generation) */
 } Activations;
 
 /* Allocates the buffers for batches of up to max_batch rows, with the table

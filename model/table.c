@@ -1,15 +1,18 @@
 /* table.c - the first layer by table (see table.h): the table is T matrix
  * products of the embedding table with a column block of W_0, a row's
- * pre-activation is a sum of T table rows, and the backward pass scatters
- * the rows' gradients into the table's gradient and multiplies back.
+ * pre-activation is a sum of T table rows (in training, of the rows its
+ * batch reads: table_build_rows), and the backward pass scatters the rows'
+ * gradients into the table's gradient and multiplies back.
  * Threads own whole rows of z, whole positions t of the table and dtable
  * (and their blocks of dW_0 and parts of demb), or whole elements of demb,
  * so results do not depend on the thread count. */
 #include "table.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../common/mem.h"
 #include "../common/parallel.h"
 #include "matmul.h"
 
@@ -43,6 +46,81 @@ void table_build(float *table, const float *emb, const float *w0,
 {
     PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
                   build_positions(table, emb, w0, t, v, e, h));
+}
+
+int table_rows_init(TableRows *ix, int t, int v, int e, int max_batch,
+                    Error *err)
+{
+    memset(ix, 0, sizeof *ix);
+    size_t tv = (size_t)t * v;
+    ix->count = mem_calloc((size_t)t, sizeof *ix->count, "first-layer table rows", err);
+    ix->chars = ix->count ? mem_calloc(tv, sizeof *ix->chars, "first-layer table rows", err) : NULL;
+    ix->slot = ix->chars ? mem_calloc(tv, sizeof *ix->slot, "first-layer table rows", err) : NULL;
+    ix->rows = ix->slot ? mem_calloc((size_t)max_batch * t, sizeof *ix->rows,
+                                     "first-layer table rows", err) : NULL;
+    ix->emb = ix->rows ? mem_calloc_aligned(tv * e, sizeof *ix->emb,
+                                            "first-layer table rows", err) : NULL;
+    if (!ix->emb) {
+        table_rows_free(ix);
+        return -1;
+    }
+    return 0;
+}
+
+void table_rows_free(TableRows *ix)
+{
+    free(ix->count);
+    free(ix->chars);
+    free(ix->slot);
+    free(ix->rows);
+    free(ix->emb);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* table_build_rows for this thread's positions j: each thread owns whole
+ * positions, their part of ix (count[j], chars[j], slot[j], emb[j] and
+ * column j of rows) and their block of the table. */
+static void build_rows_positions(float *table, TableRows *ix, const int32_t *ctx,
+                                 const float *emb, const float *w0, int n,
+                                 int t, int v, int e, int h)
+{
+    size_t in = (size_t)t * e;
+#pragma omp for schedule(static) nowait
+    for (int j = 0; j < t; j++) {
+        int32_t *slot = ix->slot + (size_t)j * v, *chars = ix->chars + (size_t)j * v;
+        float *embj = ix->emb + (size_t)j * v * e;
+        /* Which characters occur at position j, then their rows in
+         * increasing character order (so row i's gradient sums the same
+         * terms in the same order as the full table's row would). */
+        for (int c = 0; c < v; c++)
+            slot[c] = -1;
+        for (int r = 0; r < n; r++)
+            slot[ctx[(size_t)r * t + j]] = 0;
+        int u = 0;
+        for (int c = 0; c < v; c++)
+            if (slot[c] == 0) {
+                slot[c] = u;
+                chars[u] = c;
+                memcpy(embj + (size_t)u * e, emb + (size_t)c * e,
+                       (size_t)e * sizeof *embj);
+                u++;
+            }
+        ix->count[j] = u;
+        for (int r = 0; r < n; r++)
+            ix->rows[(size_t)r * t + j] = slot[ctx[(size_t)r * t + j]];
+        /* table[j][i] for i < u: (U, H) = emb rows (U, E) W_0[:, jE:(j+1)E]^T,
+         * as in build_positions. */
+        matmul_serial(table + (size_t)j * v * h, (size_t)h, embj, (size_t)e, 1,
+                      w0 + (size_t)j * e, 1, in, u, h, e);
+    }
+}
+
+void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
+                      const float *emb, const float *w0, int n, int t, int v,
+                      int e, int h)
+{
+    PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
+                  build_rows_positions(table, ix, ctx, emb, w0, n, t, v, e, h));
 }
 
 /* A table bigger than this, read by more rows than it has characters (so
@@ -101,9 +179,9 @@ void table_forward(float *z, const float *table, const float *b0,
  * parallel region): first whole positions j (the column block j of dw0 and
  * demb_parts[j]), then, after a barrier, whole elements of demb. */
 static void backward_positions(float *dw0, float *demb, float *dtable,
-                               float *demb_parts, const float *dz,
-                               const int32_t *ctx, const float *emb,
-                               const float *w0, int n, int t, int v, int e, int h)
+                               float *demb_parts, const TableRows *ix,
+                               const float *dz, const float *w0, int n, int t,
+                               int v, int e, int h)
 {
     size_t in = (size_t)t * e, ve = (size_t)v * e;
     /* This thread's positions j0 .. j1, and one (V, H) slice of dtable
@@ -115,31 +193,33 @@ static void backward_positions(float *dw0, float *demb, float *dtable,
     thread_range(t, 1, &j0, &j1);
     float *dj = dtable + (size_t)j0 * v * h;
     for (long j = j0; j < j1; j++) {
-        /* Forward: z[r] += table[j][ctx[r][j]], so each row's dz goes to
+        int u = ix->count[j];
+        const float *embj = ix->emb + (size_t)j * ve;
+        /* Forward: z[r] += table[j][rows[r][j]], so each row's dz goes to
          * the table row it read; rows are added in increasing r. */
-        memset(dj, 0, (size_t)v * h * sizeof *dj);
+        memset(dj, 0, (size_t)u * h * sizeof *dj);
         for (int r = 0; r < n; r++) {
-            float *row = dj + (size_t)ctx[(size_t)r * t + j] * h;
+            float *row = dj + (size_t)ix->rows[(size_t)r * t + j] * h;
             const float *dzr = dz + (size_t)r * h;
             for (int o = 0; o < h; o++)
                 row[o] += dzr[o];
         }
-        /* Forward: table[j][c][o] = sum_p w0[o][jE + p] emb[c][p], so
-         *   dw0[o][jE + p] += sum_c dtable[j][c][o] emb[c][p]
-         * (A[o][c] = dtable[j][c][o], in dj, read transposed in place). */
+        /* Forward: table[j][i][o] = sum_p w0[o][jE + p] emb[chars[j][i]][p], so
+         *   dw0[o][jE + p] += sum_i dtable[j][i][o] emb[chars[j][i]][p]
+         * (A[o][i] = dtable[j][i][o], in dj, read transposed in place). */
         if (dw0)
-            matmul_acc_serial(dw0 + (size_t)j * e, in, dj, 1, (size_t)h, emb,
-                              (size_t)e, 1, h, e, v);
+            matmul_acc_serial(dw0 + (size_t)j * e, in, dj, 1, (size_t)h, embj,
+                              (size_t)e, 1, h, e, u);
         /* and position j's part of demb,
-         *   demb_parts[j][c][p] = sum_o dtable[j][c][o] w0[o][jE + p],
+         *   demb_parts[j][i][p] = sum_o dtable[j][i][o] w0[o][jE + p],
          * while position j's gradient is still in this core's cache. */
         if (demb)
             matmul_serial(demb_parts + (size_t)j * ve, (size_t)e, dj,
-                          (size_t)h, 1, w0 + (size_t)j * e, in, 1, v, e, h);
+                          (size_t)h, 1, w0 + (size_t)j * e, in, 1, u, e, h);
     }
 #pragma omp barrier
     /* (every part is complete)
-     *   demb += demb_parts[0] + demb_parts[1] + ... + demb_parts[T-1]
+     *   demb[chars[j][i]] += demb_parts[j][i], for j = 0, 1, ..., T-1
      * Each thread owns a range of demb's elements and adds the parts in
      * increasing j: the same sums in the same order for any number of
      * threads. The ranges are cut at multiples of 16 floats, so two
@@ -149,17 +229,24 @@ static void backward_positions(float *dw0, float *demb, float *dtable,
         thread_range((long)ve, 16, &i0, &i1);
         for (int j = 0; j < t; j++) {
             const float *pj = demb_parts + (size_t)j * ve;
-            for (long i = i0; i < i1; i++)
-                demb[i] += pj[i];
+            const int32_t *chars = ix->chars + (size_t)j * v;
+            for (int i = 0; i < ix->count[j]; i++) {
+                /* Row i's part goes to demb's row chars[i]: the elements
+                 * [c E, (c + 1) E) of which this thread owns [i0, i1). */
+                long c0 = (long)chars[i] * e, from = c0 > i0 ? c0 : i0;
+                long to = c0 + e < i1 ? c0 + e : i1;
+                for (long k = from; k < to; k++)
+                    demb[k] += pj[(size_t)i * e + (size_t)(k - c0)];
+            }
         }
     }
 }
 
 void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
-                    const float *dz, const int32_t *ctx, const float *emb,
-                    const float *w0, int n, int t, int v, int e, int h)
+                    const TableRows *ix, const float *dz, const float *w0,
+                    int n, int t, int v, int e, int h)
 {
     PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
-                  backward_positions(dw0, demb, dtable, demb_parts, dz, ctx, emb,
-                                     w0, n, t, v, e, h));
+                  backward_positions(dw0, demb, dtable, demb_parts, ix, dz, w0,
+                                     n, t, v, e, h));
 }

@@ -11,6 +11,8 @@
  * same model with the same gradients, up to float rounding; tests compare
  * it with the direct route (embedding_forward then linear_forward).
  *
+ * A training step builds only the rows its batch reads (TableRows).
+ *
  * Shapes (legend in model.h): table, dtable (T, V, H); emb (V, E);
  * demb_parts (T, V, E); w0 (H, T*E); ctx (N, T); z, dz (N, H). */
 #ifndef TINYCHAR_TABLE_H
@@ -18,30 +20,65 @@
 
 #include <stdint.h>
 
-/* table[t][c][h] = sum_e w0[h][t*E + e] emb[c][e] */
+#include "../common/error.h"
+
+/* The table rows a batch reads. Training builds only those: at position t
+ * a batch of B rows uses at most min(B, V) characters (names, B 64, T 8:
+ * about 100 of the 216 (t, c) pairs), and a table row no row reads has a
+ * zero gradient, so leaving it out changes nothing but the work. Position
+ * t's rows are its characters that occur in the batch, in increasing
+ * order, stored as rows 0 .. count[t]-1 of table[t]. */
+typedef struct {
+    int32_t *count;  /* (T) rows built at each position */
+    int32_t *chars;  /* (T, V) chars[t][i]: the character of row i */
+    int32_t *slot;   /* (T, V) slot[t][c]: the row of character c, or -1 */
+    int32_t *rows;   /* (N, T) rows[r][t] = slot[t][ctx[r][t]], the table
+                      * row each batch row reads (table_forward's ids) */
+    float *emb;      /* (T, V, E) emb[t][i] = the embedding of chars[t][i] */
+} TableRows;
+
+/* Allocates for batches of up to max_batch rows; free is safe on a zeroed
+ * or half-built struct. */
+int table_rows_init(TableRows *ix, int t, int v, int e, int max_batch,
+                    Error *err);
+void table_rows_free(TableRows *ix);
+
+/* Every row, for generation: table[t][c][h] = sum_e w0[h][t*E + e] emb[c][e] */
 void table_build(float *table, const float *emb, const float *w0,
                  int t, int v, int e, int h);
 
-/* z[r] = b0 + sum_t table[t][ctx[r][t]], the t in increasing order.
- * b0 (H) or NULL. */
-void table_forward(float *z, const float *table, const float *b0,
-                   const int32_t *ctx, int n, int t, int v, int h);
+/* The rows the batch ctx (N, T) reads: fills ix from ctx and emb, then
+ *     table[t][i][h] = sum_e w0[h][t*E + e] emb[chars[t][i]][e]
+ * for the i < count[t]. table_forward then takes ix->rows as its ids. */
+void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
+                      const float *emb, const float *w0, int n, int t, int v,
+                      int e, int h);
 
-/* Backward of table_build composed with table_forward, adding into dw0
- * (H, T*E) and demb (V, E); either may be NULL. dtable (T, V, H) and
- * demb_parts (T, V, E) are scratch, their contents afterwards unspecified;
- * the table itself is never read, so dtable may be the table's own memory
- * (model_backward passes it). With dtable[t] = d loss / d table[t]:
- *     dtable[t][c] = sum of dz[r] over the rows r with ctx[r][t] = c
- *     dw0[:, tE:(t+1)E] += dtable[t]^T emb
- *     demb_parts[t] = dtable[t] w0[:, tE:(t+1)E],  demb += sum over t of them
+/* z[r] = b0 + sum_t table[t][ids[r][t]], the t in increasing order.
+ * b0 (H) or NULL; ids (N, T) are the characters (a table from table_build)
+ * or a TableRows' rows (from table_build_rows). */
+void table_forward(float *z, const float *table, const float *b0,
+                   const int32_t *ids, int n, int t, int v, int h);
+
+/* Backward of table_build_rows composed with table_forward, adding into
+ * dw0 (H, T*E) and demb (V, E); either may be NULL. ix is what
+ * table_build_rows filled for this batch. dtable (T, V, H) and demb_parts
+ * (T, V, E) are scratch, their contents afterwards unspecified; the table
+ * itself is never read, so dtable may be the table's own memory
+ * (model_backward passes it). With dtable[t][i] = d loss / d table[t][i],
+ * for the rows i < count[t] alone (the others are read by no row, so
+ * their gradient is zero):
+ *     dtable[t][i] = sum of dz[r] over the batch rows r with rows[r][t] = i
+ *     dw0[:, tE:(t+1)E] += dtable[t]^T ix->emb[t]
+ *     demb_parts[t] = dtable[t] w0[:, tE:(t+1)E]
+ *     demb[chars[t][i]] += demb_parts[t][i], over t in increasing order
  * Each thread computes its positions t one at a time in one (V, H) slice
  * of the scratch, which stays in its core's cache (the parts of demb are
  * computed while dtable[t] is there); the parts are then added in
  * increasing t. The bias gradient (the sum of dz's rows) is the caller's,
  * as for any linear layer. */
 void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
-                    const float *dz, const int32_t *ctx, const float *emb,
-                    const float *w0, int n, int t, int v, int e, int h);
+                    const TableRows *ix, const float *dz, const float *w0,
+                    int n, int t, int v, int e, int h);
 
 #endif

@@ -1193,6 +1193,88 @@ START_TEST(test_table_route)
 }
 END_TEST
 
+/* A batch that reads few table rows (position t sees only t + 1 of the
+ * V characters, and some characters none at all): training builds only
+ * those rows (TableRows), and must still give the direct route's loss,
+ * logits and gradients up to float rounding, with exactly zero gradient
+ * for the embeddings no row looked up. The rows it records are checked
+ * against the batch: count[t] = t + 1, the characters in increasing
+ * order, and every batch row's row id naming its own character. */
+START_TEST(test_table_rows)
+{
+    const ModelConfig cfg = {.context = 4, .embed = 5, .hidden = 19,
+                             .layers = 2, .vocab = 11};
+    enum { B = 40, T = 4, V = 11 };
+    Model m = {0};
+    Activations a = {0};
+    Error err = {{0}};
+    ck_assert_int_eq(model_init(&m, &cfg, &err), 0);
+    ck_assert_int_eq(acts_init(&a, &cfg, B, 1, &err), 0);
+    Rng rng;
+    rng_seed(&rng, 4242);
+    model_randomize(&m, &rng);
+    for (size_t j = 0; j < m.n_params; j++)
+        m.params[j] += 0.1f * (float)rng_normal(&rng);
+    /* Position t: characters 7 - 2k mod 11 for k <= t, each at least once
+     * (rows k), then at random: 7, 5, 3 and 1 occur, the other seven never. */
+    int32_t ctx[B * T], targets[B];
+    for (int r = 0; r < B; r++) {
+        for (int t = 0; t < T; t++) {
+            int k = r <= t ? r : (int)rng_below(&rng, (uint64_t)t + 1);
+            ctx[r * T + t] = (7 - 2 * k + V) % V;
+        }
+        targets[r] = (int32_t)rng_below(&rng, V);
+    }
+    float *grads[2], logits[2][B * V];
+    double loss[2];
+    for (int table = 0; table < 2; table++) {
+        ck_assert_int_eq(acts_use_table(&a, &cfg, table, &err), 0);
+        model_zero_grad(&m);
+        loss[table] = model_forward(&m, &a, ctx, targets, B);
+        model_backward(&m, &a, ctx, targets, B);
+        grads[table] = falloc(m.n_params);
+        memcpy(grads[table], m.grads, m.n_params * sizeof(float));
+        memcpy(logits[table], a.logits, sizeof logits[table]);
+    }
+    const TableRows *ix = &a.table_rows;
+    for (int t = 0; t < T; t++) {
+        ck_assert_int_eq(ix->count[t], t + 1);
+        for (int i = 1; i < ix->count[t]; i++)
+            ck_assert_int_lt(ix->chars[t * V + i - 1], ix->chars[t * V + i]);
+        for (int r = 0; r < B; r++) {
+            int32_t id = ix->rows[r * T + t];
+            ck_assert(id >= 0 && id < ix->count[t]);
+            ck_assert_int_eq(ix->chars[t * V + id], ctx[r * T + t]);
+        }
+    }
+    ck_assert_msg(fabs(loss[1] - loss[0]) <= 1e-6 * loss[0],
+                  "loss %.9g by table rows, %.9g directly", loss[1], loss[0]);
+    ck_assert_msg(max_rel_diff(logits[1], logits[0], (size_t)B * V) < 1e-5,
+                  "logits differ");
+    TensorInfo ti[MODEL_MAX_TENSORS];
+    int nt = model_tensors(&cfg, ti);
+    for (int k = 0; k < nt; k++) {
+        double d = max_rel_diff(grads[1] + ti[k].offset, grads[0] + ti[k].offset,
+                                ti[k].rows * ti[k].cols);
+        ck_assert_msg(d < 1e-5, "d %s differs by %.3g", ti[k].name, d);
+    }
+    /* d emb: nonzero for the characters read, exactly zero for the rest. */
+    const int unread[] = {0, 2, 4, 6, 8, 9, 10};
+    for (size_t u = 0; u < sizeof unread / sizeof *unread; u++)
+        for (int p = 0; p < cfg.embed; p++)
+            ck_assert_msg(grads[1][ti[0].offset + (size_t)unread[u] * cfg.embed + p] == 0.0f,
+                          "d emb[%d] nonzero", unread[u]);
+    double read = 0.0;
+    for (int p = 0; p < cfg.embed; p++)
+        read += fabs(grads[1][ti[0].offset + 7 * (size_t)cfg.embed + p]);
+    ck_assert_msg(read > 0.0, "d emb[7] is zero");
+    for (int table = 0; table < 2; table++)
+        free(grads[table]);
+    acts_free(&a);
+    model_free(&m);
+}
+END_TEST
+
 /* table_forward on tables too big to read at once (table.c sums them a
  * group of positions at a time: 8.4 MB in two groups, 21 MB in three),
  * with and without a bias: exactly the sum its header defines, b0 and then
@@ -1506,6 +1588,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_step0_loss);
     tcase_add_test(tc, test_model_layout);
     tcase_add_test(tc, test_table_route);
+    tcase_add_test(tc, test_table_rows);
     tcase_add_test(tc, test_table_forward_groups);
 #ifdef _OPENMP
     tcase_add_test(tc, test_thread_count_determinism);
