@@ -77,15 +77,10 @@ void table_rows_free(TableRows *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-/* table_build_rows for this thread's positions j: each thread owns whole
- * positions, their part of ix (count[j], chars[j], slot[j], emb[j] and
- * column j of rows) and their block of the table. */
-static void build_rows_positions(float *table, TableRows *ix, const int32_t *ctx,
-                                 const float *emb, const float *w0, int n,
-                                 int t, int v, int e, int h)
+/* Fills ix from the batch ctx (N, T), on one thread. */
+static void index_rows(TableRows *ix, const int32_t *ctx, const float *emb,
+                       int n, int t, int v, int e)
 {
-    size_t in = (size_t)t * e;
-#pragma omp for schedule(static) nowait
     for (int j = 0; j < t; j++) {
         int32_t *slot = ix->slot + (size_t)j * v, *chars = ix->chars + (size_t)j * v;
         float *embj = ix->emb + (size_t)j * v * e;
@@ -108,10 +103,62 @@ static void build_rows_positions(float *table, TableRows *ix, const int32_t *ctx
         ix->count[j] = u;
         for (int r = 0; r < n; r++)
             ix->rows[(size_t)r * t + j] = slot[ctx[(size_t)r * t + j]];
-        /* table[j][i] for i < u: (U, H) = emb rows (U, E) W_0[:, jE:(j+1)E]^T,
-         * as in build_positions. */
-        matmul_serial(table + (size_t)j * v * h, (size_t)h, embj, (size_t)e, 1,
-                      w0 + (size_t)j * e, 1, in, u, h, e);
+    }
+}
+
+/* This thread's positions [*j0, *j1). A position's work grows with its
+ * rows (its products have count[j] rows or sums of count[j] terms), and
+ * counts differ widely: names, T 8, B 64, has about 3 characters at the
+ * oldest position (mostly padding) and 18 at the newest, so halves of the
+ * positions would give the threads 30 and 69 of the 99 rows. Instead each
+ * position goes to the thread whose share of the rows, in order, holds
+ * the position's middle row: 46 and 53. The ranges stay contiguous, so
+ * each thread writes one run of columns of each row of dW_0 (runs of
+ * single positions from alternating threads, E floats each, would share
+ * nearly every cache line of it between the cores). Which thread
+ * computes a position changes no result. */
+static void my_positions(const TableRows *ix, int t, long *j0, long *j1)
+{
+    long total = 0, before = 0, nt = thread_count(), id = thread_id();
+    for (int j = 0; j < t; j++)
+        total += ix->count[j];
+    *j0 = *j1 = 0;
+    if (total == 0) { /* no rows: nothing to share */
+        if (id == 0)
+            *j1 = t;
+        return;
+    }
+    for (int j = 0; j < t; j++) {
+        /* twice the middle row, against twice the share boundaries */
+        long mid2 = 2 * before + ix->count[j], owner = mid2 * nt / (2 * total);
+        if (owner > nt - 1)
+            owner = nt - 1;
+        if (owner < id)
+            *j0 = *j1 = j + 1;
+        else if (owner == id)
+            *j1 = j + 1;
+        before += ix->count[j];
+    }
+}
+
+/* table_build_rows on the threads of the caller's region (or the caller
+ * alone): one thread fills ix, then each builds its positions j (their
+ * blocks of the table: my_positions). */
+static void build_rows_positions(float *table, TableRows *ix, const int32_t *ctx,
+                                 const float *emb, const float *w0, int n,
+                                 int t, int v, int e, int h)
+{
+    size_t in = (size_t)t * e;
+#pragma omp single
+    index_rows(ix, ctx, emb, n, t, v, e);
+    long j0, j1;
+    my_positions(ix, t, &j0, &j1);
+    for (long j = j0; j < j1; j++) {
+        /* table[j][i] for i < count[j]: (U, H) = emb rows (U, E)
+         * W_0[:, jE:(j+1)E]^T, as in build_positions. */
+        matmul_serial(table + (size_t)j * v * h, (size_t)h,
+                      ix->emb + (size_t)j * v * e, (size_t)e, 1,
+                      w0 + (size_t)j * e, 1, in, ix->count[j], h, e);
     }
 }
 
@@ -184,13 +231,14 @@ static void backward_positions(float *dw0, float *demb, float *dtable,
                                int v, int e, int h)
 {
     size_t in = (size_t)t * e, ve = (size_t)v * e;
-    /* This thread's positions j0 .. j1, and one (V, H) slice of dtable
-     * for all of them, reused: each position's gradient is used up
-     * before the next begins, and a slice that stays in this core's
-     * cache costs no write-back of T of them. The slice is the one of
-     * the thread's first position, so no two threads share one. */
+    /* This thread's positions j0 .. j1 (those it built the table rows
+     * of: my_positions), and one (V, H) slice of dtable for all of them,
+     * reused: each position's gradient is used up before the next begins,
+     * and a slice that stays in this core's cache costs no write-back of
+     * T of them. The slice is the one of the thread's first position, so
+     * no two threads share one. */
     long j0, j1;
-    thread_range(t, 1, &j0, &j1);
+    my_positions(ix, t, &j0, &j1);
     float *dj = dtable + (size_t)j0 * v * h;
     for (long j = j0; j < j1; j++) {
         int u = ix->count[j];

@@ -1202,7 +1202,7 @@ END_TEST
  * order, and every batch row's row id naming its own character. */
 START_TEST(test_table_rows)
 {
-    const ModelConfig cfg = {.context = 4, .embed = 5, .hidden = 19,
+    const ModelConfig cfg = {.context = 4, .embed = 5, .hidden = 103,
                              .layers = 2, .vocab = 11};
     enum { B = 40, T = 4, V = 11 };
     Model m = {0};
@@ -1268,6 +1268,31 @@ START_TEST(test_table_rows)
     for (int p = 0; p < cfg.embed; p++)
         read += fabs(grads[1][ti[0].offset + 7 * (size_t)cfg.embed + p]);
     ck_assert_msg(read > 0.0, "d emb[7] is zero");
+#ifdef _OPENMP
+    /* Positions of 1 to 4 rows are shared out among threads by their rows
+     * (table.c; B * H = 4120 puts the model's passes in one parallel
+     * region): the very same bits at 2, 3 and 8 threads as at 1. */
+    int saved = omp_get_max_threads();
+    ck_assert_int_eq(acts_use_table(&a, &cfg, 1, &err), 0);
+    const int counts[] = {1, 2, 3, 8};
+    float *g1 = falloc(m.n_params);
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        omp_set_num_threads(counts[c]);
+        model_zero_grad(&m);
+        double l = model_forward(&m, &a, ctx, targets, B);
+        model_backward(&m, &a, ctx, targets, B);
+        if (c == 0) {
+            memcpy(g1, m.grads, m.n_params * sizeof *g1);
+            ck_assert(l == loss[1]);
+            continue;
+        }
+        ck_assert_msg(l == loss[1], "%d threads: loss differs", counts[c]);
+        ck_assert_msg(memcmp(m.grads, g1, m.n_params * sizeof *g1) == 0,
+                      "%d threads: gradients differ", counts[c]);
+    }
+    free(g1);
+    omp_set_num_threads(saved);
+#endif
     for (int table = 0; table < 2; table++)
         free(grads[table]);
     acts_free(&a);
