@@ -101,6 +101,7 @@ int model_init(Model *m, const ModelConfig *cfg, Error *err)
         return -1;
     m->cfg = *cfg;
     m->n_params = model_param_count(cfg);
+    m->n_tensors = model_tensors(cfg, m->tensors);
     /* One block, grads 1 KiB past params within a page (the optimizer's
      * moments sit at 2 and 3 KiB: optim.c), since the update reads all of
      * them at the same index (mem.h says why that matters). */
@@ -171,9 +172,21 @@ static void zero_floats(float *x, size_t n)
     PARALLEL_CALL(parallel_worth((long)n, ZERO_PARALLEL_MIN), zero_blocks(x, n));
 }
 
+/* This thread's range of each gradient tensor = 0 (the optimizer's ranges:
+ * optim.c). */
+static void zero_grad_ranges(Model *m)
+{
+    for (int k = 0; k < m->n_tensors; k++) {
+        long lo, hi;
+        thread_range((long)(m->tensors[k].rows * m->tensors[k].cols), 16, &lo, &hi);
+        memset(m->grads + m->tensors[k].offset + lo, 0, (size_t)(hi - lo) * sizeof(float));
+    }
+}
+
 void model_zero_grad(Model *m)
 {
-    zero_floats(m->grads, m->n_params);
+    PARALLEL_CALL(parallel_worth((long)m->n_params, MODEL_PARAMS_PARALLEL_MIN),
+                  zero_grad_ranges(m));
 }
 
 /* A zeroed work buffer of n floats, cache-line aligned for the vector

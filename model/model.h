@@ -64,6 +64,8 @@ typedef struct {
                         * the start of the block that also holds grads */
     float *grads;      /* (n_params) d loss / d params, same layout */
     ParamViews p, g;
+    TensorInfo tensors[MODEL_MAX_TENSORS]; /* model_tensors(&cfg) */
+    int n_tensors;
 } Model;
 
 /* Checks every size is in range and the parameter count fits in memory
@@ -84,6 +86,11 @@ void model_free(Model *m);
  * equal and the step-0 loss is close to ln(V), the loss of a uniform guess. */
 void model_randomize(Model *m, Rng *rng);
 
+/* Every gradient = 0. From MODEL_PARAMS_PARALLEL_MIN parameters on every
+ * thread, each clearing the part of each tensor that it updates in the
+ * optimizer (optim.c), so the cache lines it writes are already in its
+ * core's cache. */
+#define MODEL_PARAMS_PARALLEL_MIN (1L << 15)
 void model_zero_grad(Model *m);
 
 /* Per-batch work buffers, allocated once for up to max_batch rows. */

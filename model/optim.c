@@ -154,14 +154,14 @@ void optim_clip(float *grads, size_t n, double norm, double clip)
         grads[i] *= scale;
 }
 
-/* Below this many parameters an update runs on the calling thread: on a
- * model whose parameters, gradients and moments fit in one core's caches,
- * a second thread spends longer fetching its half from the other core (and
- * handing the parameters back for the next forward pass) than it saves.
- * The names model of the bench's M config (57K parameters, most of them
- * W_0, whose gradient the table's backward pass leaves half in each core)
- * is above it: 300 steps at 2 threads, 30 runs, median 88 -> 85 ms. */
-#define PARALLEL_MIN_PARAMS (1L << 15)
+/* Below MODEL_PARAMS_PARALLEL_MIN (model.h) parameters an update runs on
+ * the calling thread: on a model whose parameters, gradients and moments
+ * fit in one core's caches, a second thread spends longer fetching its
+ * half from the other core (and handing the parameters back for the next
+ * forward pass) than it saves. The names model of the bench's M config
+ * (57K parameters, most of them W_0, whose gradient the table's backward
+ * pass leaves half in each core) is above it: 300 steps at 2 threads, 30
+ * runs, median 88 -> 85 ms. */
 
 static void adamw_range(const Optimizer *o, float *p, const float *g,
                         float scale, size_t start, size_t count, int decay,
@@ -182,11 +182,13 @@ static void adamw_range(const Optimizer *o, float *p, const float *g,
     float *restrict pp = p + start;
     const float *restrict gg = g + start;
     /* Called by every thread of optim_step's parallel region (or by the
-     * caller alone, parallel.h): each thread owns a contiguous block of this
-     * tensor's parameters; no barrier at the end, since the tensors are
+     * caller alone, parallel.h): each thread owns a contiguous range of
+     * this tensor's parameters, the range whose gradients it cleared
+     * (model_zero_grad); no barrier at the end, since the tensors are
      * disjoint. */
-#pragma omp for schedule(static) nowait
-    for (size_t i = 0; i < count; i++) {
+    long lo, hi;
+    thread_range((long)count, 16, &lo, &hi);
+    for (size_t i = (size_t)lo; i < (size_t)hi; i++) {
         /* The clipped gradient, rounded to float as optim_clip stores it. */
         float gs = gg[i] * scale;
         pp[i] *= shrink;
@@ -205,9 +207,10 @@ static void sgd_range(const Optimizer *o, float *p, const float *g, float scale,
     float wd = decay ? (float)c->weight_decay : 0.0f;
     float *restrict m = o->m + start, *restrict pp = p + start;
     const float *restrict gg = g + start;
-    /* As in adamw_range: each thread owns a contiguous block. */
-#pragma omp for schedule(static) nowait
-    for (size_t i = 0; i < count; i++) {
+    /* As in adamw_range: each thread owns a contiguous range. */
+    long lo, hi;
+    thread_range((long)count, 16, &lo, &hi);
+    for (size_t i = (size_t)lo; i < (size_t)hi; i++) {
         /* wd * p first: with -ffp-contract the compiler fuses that product
          * with the add (one rounding), as it did before clipping moved in
          * here, and gs stays the clipped gradient rounded to float. */
@@ -239,7 +242,7 @@ void optim_step_scaled(Optimizer *o, float *params, const float *grads,
                        int n_tensors, double lr, uint64_t t)
 {
     /* One parallel region for every tensor (not one per tensor). */
-    PARALLEL_CALL(parallel_worth((long)o->n, PARALLEL_MIN_PARAMS),
+    PARALLEL_CALL(parallel_worth((long)o->n, MODEL_PARAMS_PARALLEL_MIN),
                   update_tensors(o, params, grads, grad_scale, tensors, n_tensors,
                                  lr, t));
 }

@@ -1032,6 +1032,33 @@ START_TEST(test_thread_count_determinism)
 }
 END_TEST
 
+/* model_zero_grad on a model past MODEL_PARAMS_PARALLEL_MIN, where each
+ * thread clears its range of each tensor: every gradient is 0 afterwards,
+ * at 1, 2, 3 and 8 threads. */
+START_TEST(test_zero_grad_threads)
+{
+    const ModelConfig cfg = {.context = 5, .embed = 7, .hidden = 301,
+                             .layers = 2, .vocab = 13};
+    int saved = omp_get_max_threads();
+    Model m = {0};
+    Error err = {{0}};
+    ck_assert_int_eq(model_init(&m, &cfg, &err), 0);
+    ck_assert(m.n_params >= (size_t)MODEL_PARAMS_PARALLEL_MIN);
+    const int counts[] = {1, 2, 3, 8};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        omp_set_num_threads(counts[c]);
+        for (size_t i = 0; i < m.n_params; i++)
+            m.grads[i] = NAN;
+        model_zero_grad(&m);
+        for (size_t i = 0; i < m.n_params; i++)
+            ck_assert_msg(m.grads[i] == 0.0f, "%d threads: gradient %zu is %g",
+                          counts[c], i, (double)m.grads[i]);
+    }
+    model_free(&m);
+    omp_set_num_threads(saved);
+}
+END_TEST
+
 /* Batches of 1 to 3 rows, whose linear layers take the matrix-vector path
  * (the one of sampling), with H large enough (B*H >= MODEL_PARALLEL_MIN)
  * for the model to run them in its region at more than one thread: the
@@ -1618,6 +1645,7 @@ static Suite *model_suite(void)
 #ifdef _OPENMP
     tcase_add_test(tc, test_thread_count_determinism);
     tcase_add_test(tc, test_small_batch_thread_determinism);
+    tcase_add_test(tc, test_zero_grad_threads);
 #endif
     suite_add_tcase(s, tc);
     tc = tcase_create("optim");
