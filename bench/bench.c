@@ -131,14 +131,15 @@ static int uses_table(const Config *c, int vocab)
 /* FLOPs of the matrix products one training step actually does (2 per
  * multiply-add). A linear layer of IN inputs and OUT outputs does 3
  * (y = x W^T, dx = dy W, dW = dy^T x) of B*IN*OUT multiply-adds each. By
- * table, the first layer does 3 of T*V*E*H instead (the table, d W_0 and
- * d emb), whatever B is: fewer flops for the same step, so this counts
- * them and not the direct route's. Row additions, tanh, softmax and the
- * optimizer are not counted. */
-static double step_flops(const Config *c, int vocab)
+ * table, the first layer does 3 of rows*E*H instead (the table rows the
+ * batch reads, their part of d W_0 and of d emb; rows is the mean over
+ * the timed steps, at most T*V): fewer flops for the same step, so this
+ * counts them and not the direct route's. Row additions, tanh, softmax
+ * and the optimizer are not counted. */
+static double step_flops(const Config *c, int vocab, double rows)
 {
     double in = (double)c->T * c->E, H = c->H, B = c->B;
-    double first = uses_table(c, vocab) ? (double)c->T * vocab * c->E * H : B * in * H;
+    double first = uses_table(c, vocab) ? rows * c->E * H : B * in * H;
     double macs = first + B * ((c->L - 1) * H * H + H * vocab);
     return 6.0 * macs;
 }
@@ -210,7 +211,7 @@ static int child_train(const Config *c, const char *data_dir, int threads,
     set_threads(threads);
     int warmup = WARMUP(steps);
     uint64_t total = (uint64_t)(warmup + steps);
-    double t0 = 0, loss = 0;
+    double t0 = 0, loss = 0, rows = 0;
     for (uint64_t step = 0; step < total; step++) {
         if (step == (uint64_t)warmup)
             t0 = now();
@@ -224,6 +225,8 @@ static int child_train(const Config *c, const char *data_dir, int threads,
         }
         model_zero_grad(&m);
         model_backward(&m, &acts, ctx, targets, c->B);
+        for (int j = 0; acts.table && step >= (uint64_t)warmup && j < c->T; j++)
+            rows += acts.table_rows.count[j];
         double norm = optim_grad_norm(m.grads, m.n_params);
         optim_step_scaled(&opt, m.params, m.grads, optim_clip_scale(norm, ocfg.clip),
                           tensors, n_tensors, lr, step + 1);
@@ -265,8 +268,9 @@ static int child_train(const Config *c, const char *data_dir, int threads,
         }
         gen_s = now() - t0;
     }
-    printf("ok vocab=%d params=%zu seconds=%.6f loss=%.4f gen_seconds=%.6f rss_mib=%.1f\n",
-           cfg.vocab, m.n_params, train_s, loss, gen_s, peak_rss_mib());
+    printf("ok vocab=%d params=%zu seconds=%.6f loss=%.4f gen_seconds=%.6f rss_mib=%.1f "
+           "rows=%.2f\n", cfg.vocab, m.n_params, train_s, loss, gen_s, peak_rss_mib(),
+           rows / steps);
     rc = 0;
 done:
     if (rc != 0)
@@ -535,6 +539,7 @@ typedef struct {
     double pt[MAX_REPEATS], ptgen[MAX_REPEATS];     /* PyTorch */
     double rtrain[MAX_REPEATS], rgen[MAX_REPEATS];  /* per-repeat ratios C / PyTorch */
     double rss;                                     /* MiB, max over the C runs */
+    double rows;                                    /* table rows a step, mean */
     int pt_steps, pt_capped;                        /* PyTorch steps timed, cap hit */
 } Result;
 
@@ -737,6 +742,7 @@ int main(int argc, char **argv)
             rs->c1[rep] = steps * (double)cf->B / field(line, "seconds");
             rs->cgen[rep] = gen / field(line, "gen_seconds");
             rs->rss = fmax(rs->rss, field(line, "rss_mib"));
+            rs->rows += field(line, "rows") / repeats;
 #ifdef _OPENMP
             /* C, 2 threads. */
             char *argv2[] = {self, "--child", "train", (char *)cf->name, "2", a_steps,
@@ -821,7 +827,7 @@ int main(int argc, char **argv)
         if (!selected(only, cf->name))
             continue;
         double c1 = median(rs->c1, repeats), c2 = median(rs->c2, repeats);
-        double fl = step_flops(cf, rs->vocab) / cf->B * 1e-9; /* GFLOP per example */
+        double fl = step_flops(cf, rs->vocab, rs->rows) / cf->B * 1e-9; /* GFLOP per example */
         char s[14][32];
         fmt_num(s[0], 32, c1);
         fmt_num(s[1], 32, c2);
@@ -869,8 +875,16 @@ int main(int argc, char **argv)
     printf("GFLOP/s counts the matrix products a step does: 3 per linear layer (y = x W^T, "
            "dx = dy W, dW = dy^T x) of 2*B*IN*OUT flops each, i.e. 6*B*(T*E*H + H*V) "
            "per step; %% peak is of the 2-thread FMA peak. * marks the first layer by "
-           "table (model/table.h, where 2V <= B): its 3 products are of 2*T*V*E*H flops "
-           "each instead, the same step with fewer flops, and only those are counted.\n");
+           "table (model/table.h, where 2V <= B): its 3 products are of 2*R*E*H flops "
+           "each instead, R the table rows the batch reads (of T*V; mean a step:");
+    const char *sep = " ";
+    for (int c = 0; c < N_CONFIGS; c++)
+        if (selected(only, CONFIGS[c].name) && uses_table(&CONFIGS[c], res[c].vocab)) {
+            printf("%s%s %.0f of %d", sep, CONFIGS[c].name, res[c].rows,
+                   CONFIGS[c].T * res[c].vocab);
+            sep = ", ";
+        }
+    printf("), the same step with fewer flops, and only those are counted.\n");
     printf("generation: characters (every drawn id, boundary included) per second at "
            "batch 1, temperature 1; tinychar on 1 thread as `tinychar sample`, "
            "PyTorch with torch.no_grad, softmax + multinomial, 2 threads.\n");
