@@ -225,6 +225,7 @@ static int child_train(const Config *c, const char *data_dir, int threads,
         }
         model_zero_grad(&m);
         model_backward(&m, &acts, ctx, targets, c->B);
+        /* The table rows this batch read (model/table.h): the flops. */
         for (int j = 0; acts.table && step >= (uint64_t)warmup && j < c->T; j++)
             rows += acts.table_rows.count[j];
         double norm = optim_grad_norm(m.grads, m.n_params);
@@ -876,8 +877,8 @@ int main(int argc, char **argv)
            "dx = dy W, dW = dy^T x) of 2*B*IN*OUT flops each, i.e. 6*B*(T*E*H + H*V) "
            "per step; %% peak is of the 2-thread FMA peak. * marks the first layer by "
            "table (model/table.h, where 2V <= B): its 3 products are of 2*R*E*H flops "
-           "each instead, R the table rows the batch reads (of T*V; mean a step:");
-    const char *sep = " ";
+           "each instead, R the table rows the batch reads (at most T*V");
+    const char *sep = "; mean a step: ";
     for (int c = 0; c < N_CONFIGS; c++)
         if (selected(only, CONFIGS[c].name) && uses_table(&CONFIGS[c], res[c].vocab)) {
             printf("%s%s %.0f of %d", sep, CONFIGS[c].name, res[c].rows,

@@ -151,10 +151,11 @@ void model_randomize(Model *m, Rng *rng)
  * the calling thread. */
 #define ZERO_PARALLEL_MIN (1L << 18)
 
-/* x[0 .. n) = 0 for this thread's blocks. */
+/* x[0 .. n) = 0 for this thread's blocks: the activation gradients dh and
+ * dx that the linear layers add into. */
 static void zero_blocks(float *x, size_t n)
 {
-    /* A memory-bound pass: on a large model two cores clear it faster than
+    /* A memory-bound pass: on a large batch two cores clear it faster than
      * one. Blocks of 16K floats (64 KB), so no cache line is split. */
     const size_t block = 16384;
     long blocks = (long)((n + block - 1) / block);
@@ -244,12 +245,20 @@ static size_t demb_parts_floats(const ModelConfig *c)
 
 int model_table_pays(const ModelConfig *c, int max_batch)
 {
-    /* Table: T*V*E*H multiply-adds for each of its build and two backward
-     * products; direct: B*T*E*H for each of three products. The table route
-     * also adds rows (B*T*H), and its products are smaller and less
-     * efficient, so it needs V well below B. */
+    /* Table: R*E*H multiply-adds for each of its build and two backward
+     * products, R the rows the batch reads (at most T*min(B, V)); direct:
+     * B*T*E*H for each of three products. The table route also adds rows
+     * (B*T*H), and its products are smaller and less efficient. The
+     * threshold V <= B/2 was set when every step built all T*V rows. */
     return 2L * c->vocab <= max_batch &&
            (double)c->context * c->vocab * c->hidden <= MODEL_TABLE_MAX_FLOATS;
+}
+
+/* a->table alone: for generation, which needs no TableRows (acts_freeze). */
+static int alloc_table(Activations *a, const ModelConfig *c, Error *err)
+{
+    a->table = acts_floats(table_floats(c), "first-layer table", err);
+    return a->table ? 0 : -1;
 }
 
 int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
@@ -261,7 +270,7 @@ int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
     a->frozen = 0;
     if (!use)
         return 0;
-    a->table = acts_floats(table_floats(c), "first-layer table", err);
+    alloc_table(a, c, err);
     if (a->table && a->training)
         a->demb_parts = acts_floats(demb_parts_floats(c), "first-layer gradient",
                                     err);
@@ -276,9 +285,12 @@ int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
 int acts_freeze(Activations *a, const Model *m, Error *err)
 {
     const ModelConfig *c = &m->cfg;
+    if (a->training)
+        return err_set(err, "activations for training cannot be frozen: their "
+                       "backward pass needs the table rows of each batch");
     if ((double)table_floats(c) > MODEL_TABLE_MAX_FLOATS)
         return 0; /* too big to be worth it: stay direct */
-    if (!a->table && acts_use_table(a, c, 1, err) != 0)
+    if (!a->table && alloc_table(a, c, err) != 0)
         return -1;
     table_build(a->table, m->p.emb, m->p.w[0], c->context, c->vocab, c->embed,
                 c->hidden);
@@ -301,8 +313,10 @@ double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
         floats += B * (V + 2 * H + in);
     if (model_table_pays(c, max_batch)) { /* the table (and, after it, its gradient) */
         floats += (double)c->context * V * H;
-        /* the rows a batch reads (table.h): embeddings, and as many ints */
-        floats += (double)c->context * (V * c->embed + 2 * V + 1 + B);
+        /* the rows a batch reads (TableRows, table.h): emb (T, V, E);
+         * and ints, as many as floats: count (T), chars (T, V), ids
+         * (B, T), slot (V) */
+        floats += (double)c->context * (V * c->embed + V + 1 + B) + V;
         if (training) /* and the parts of d emb */
             floats += (double)c->context * V * c->embed;
     }
@@ -358,7 +372,7 @@ static void forward_layers(const Model *m, Activations *a, const int32_t *ctx,
         /* The same, from the table rows this batch reads. */
         table_build_rows(a->table, &a->table_rows, ctx, m->p.emb, m->p.w[0],
                          batch, T, V, E, H);
-        table_forward(a->h[0], a->table, m->p.b[0], a->table_rows.rows, batch,
+        table_forward(a->h[0], a->table, m->p.b[0], a->table_rows.ids, batch,
                       T, V, H);
     } else {
         embedding_forward(a->x, m->p.emb, ctx, batch, T, E);
@@ -383,10 +397,6 @@ static void forward_layers(const Model *m, Activations *a, const int32_t *ctx,
 double model_forward(const Model *m, Activations *a, const int32_t *ctx,
                      const int32_t *targets, int batch)
 {
-    /* model_backward needs the rows of this batch, which only an unfrozen
-     * table has (table.h). */
-    if (a->training)
-        a->frozen = 0;
     PARALLEL_CALL(model_parallel(m, batch),
                   forward_layers(m, a, ctx, targets, batch));
     if (!targets)
@@ -431,8 +441,8 @@ static void backward_layers(Model *m, Activations *a, const int32_t *ctx,
              * working set in cache. */
             linear_backward(NULL, NULL, m->g.b[0], a->dz, NULL, NULL, batch,
                             T * E, H);
-            table_backward(m->g.w[0], m->g.emb, a->table, a->demb_parts,
-                           &a->table_rows, a->dz, m->p.w[0], batch, T, V, E, H);
+            table_backward(m->g.w[0], m->g.emb, a->table, a->demb_parts, a->dz,
+                           &a->table_rows, m->p.w[0], batch, T, V, E, H);
         } else {
             zero_floats(a->dx, (size_t)batch * T * E);
             linear_backward(a->dx, m->g.w[0], m->g.b[0], a->dz, a->x, m->p.w[0],
@@ -448,6 +458,4 @@ void model_backward(Model *m, Activations *a, const int32_t *ctx,
 {
     PARALLEL_CALL(model_parallel(m, batch),
                   backward_layers(m, a, ctx, targets, batch));
-    if (a->table)
-        a->frozen = 0; /* the table's memory holds gradients now */
 }

@@ -86,11 +86,18 @@ void model_free(Model *m);
  * equal and the step-0 loss is close to ln(V), the loss of a uniform guess. */
 void model_randomize(Model *m, Rng *rng);
 
-/* Every gradient = 0. From MODEL_PARAMS_PARALLEL_MIN parameters on every
- * thread, each clearing the part of each tensor that it updates in the
- * optimizer (optim.c), so the cache lines it writes are already in its
- * core's cache. */
+/* From this many parameters, clearing the gradients and the optimizer's
+ * update run on every thread, each on a contiguous range of each tensor
+ * (the same ranges in both, so a thread clears cache lines already in its
+ * core's cache); below it, on the calling thread. A model whose
+ * parameters, gradients and moments fit in one core's caches gains little
+ * from a second core, which must fetch its half from the other core's
+ * cache. The names model of the bench's M config (57K parameters) is
+ * above it: clearing at 2 threads took 8 us a step instead of 16 on one
+ * thread after a 2-thread update. */
 #define MODEL_PARAMS_PARALLEL_MIN (1L << 15)
+
+/* Every gradient = 0. */
 void model_zero_grad(Model *m);
 
 /* Per-batch work buffers, allocated once for up to max_batch rows. */
@@ -113,8 +120,9 @@ typedef struct {
                                     * builds it anew */
     float *demb_parts;             /* (T, V, E) training with the table: each
                                     * position's part of d emb (table.h) */
-    TableRows table_rows;          /* with the table: the rows a training
-                                    * batch reads, all that is built */
+    TableRows table_rows;          /* with the table (but for generation):
+                                    * the rows the last batch read, all
+                                    * that an unfrozen table builds */
     int frozen;                    /* table holds every character's row for
                                     * these weights: keep it (generation) */
 } Activations;
@@ -135,12 +143,13 @@ int model_table_pays(const ModelConfig *cfg, int max_batch);
  * results up to rounding; the tests compare them. */
 int acts_use_table(Activations *a, const ModelConfig *cfg, int use, Error *err);
 
-/* For generation, where the weights no longer change: builds the table from
- * m's weights once (if it fits in MODEL_TABLE_MAX_FLOATS), and every later
- * model_forward on `a` reuses it, so a character costs T row additions
- * instead of a (T*E, H) matrix-vector product (until a model_backward on
- * `a`, which unfreezes it). Do not change m's weights afterwards without
- * calling acts_freeze again. */
+/* For generation, where the weights no longer change: builds the table of
+ * every character from m's weights once (if it fits in
+ * MODEL_TABLE_MAX_FLOATS), and every later model_forward on `a` reuses it,
+ * so a character costs T row additions instead of a (T*E, H)
+ * matrix-vector product. Do not change m's weights afterwards without
+ * calling acts_freeze again. Refuses activations for training (their
+ * backward pass needs the rows each batch reads, table.h). */
 int acts_freeze(Activations *a, const Model *m, Error *err);
 
 /* Bytes that model_init + acts_init(max_batch, training) + n_moments
@@ -158,8 +167,8 @@ double model_forward(const Model *m, Activations *a, const int32_t *ctx,
 
 /* Backward pass after model_forward with the same ctx and targets: adds
  * d(mean loss)/d(parameter) into m->grads. On the table route it leaves the
- * table's gradient in a->table (and a->frozen cleared): the next
- * model_forward builds the table again. */
+ * table's gradient in a->table: the next model_forward builds the table
+ * again. */
 void model_backward(Model *m, Activations *a, const int32_t *ctx,
                     const int32_t *targets, int batch);
 

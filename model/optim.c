@@ -154,14 +154,10 @@ void optim_clip(float *grads, size_t n, double norm, double clip)
         grads[i] *= scale;
 }
 
-/* Below MODEL_PARAMS_PARALLEL_MIN (model.h) parameters an update runs on
- * the calling thread: on a model whose parameters, gradients and moments
- * fit in one core's caches, a second thread spends longer fetching its
- * half from the other core (and handing the parameters back for the next
- * forward pass) than it saves. The names model of the bench's M config
- * (57K parameters, most of them W_0, whose gradient the table's backward
- * pass leaves half in each core) is above it: 300 steps at 2 threads, 30
- * runs, median 88 -> 85 ms. */
+/* From MODEL_PARAMS_PARALLEL_MIN (model.h) parameters the update runs on
+ * every thread (below it, on the calling thread): the names model of the
+ * bench's M config (57K parameters) is above it, 300 steps at 2 threads,
+ * 30 runs, median 88 -> 85 ms. */
 
 static void adamw_range(const Optimizer *o, float *p, const float *g,
                         float scale, size_t start, size_t count, int decay,

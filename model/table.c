@@ -23,7 +23,8 @@
  * ran its passes in one region: each thread's positions and its slice of
  * the gradient stay in its own cache, and 1000 steps of the bench's M
  * config at 2 threads took 0.24 s instead of 0.29 s (medians of 10). */
-#define PARALLEL_MIN_MACS (1L << 20) /* table_build, table_backward */
+#define PARALLEL_MIN_MACS (1L << 20) /* table_build(_rows), table_backward:
+                                      * of T*V*E*H, a bound on the rows built */
 #define PARALLEL_MIN_ADDS (1L << 19) /* table_forward */
 
 static void build_positions(float *table, const float *emb, const float *w0,
@@ -51,16 +52,16 @@ void table_build(float *table, const float *emb, const float *w0,
 int table_rows_init(TableRows *ix, int t, int v, int e, int max_batch,
                     Error *err)
 {
+    const char *what = "first-layer table rows";
     memset(ix, 0, sizeof *ix);
     size_t tv = (size_t)t * v;
-    ix->count = mem_calloc((size_t)t, sizeof *ix->count, "first-layer table rows", err);
-    ix->chars = ix->count ? mem_calloc(tv, sizeof *ix->chars, "first-layer table rows", err) : NULL;
-    ix->slot = ix->chars ? mem_calloc(tv, sizeof *ix->slot, "first-layer table rows", err) : NULL;
-    ix->rows = ix->slot ? mem_calloc((size_t)max_batch * t, sizeof *ix->rows,
-                                     "first-layer table rows", err) : NULL;
-    ix->emb = ix->rows ? mem_calloc_aligned(tv * e, sizeof *ix->emb,
-                                            "first-layer table rows", err) : NULL;
-    if (!ix->emb) {
+    ix->count = mem_calloc((size_t)t, sizeof *ix->count, what, err);
+    ix->chars = ix->count ? mem_calloc(tv, sizeof *ix->chars, what, err) : NULL;
+    ix->ids = ix->chars ? mem_calloc((size_t)max_batch * t, sizeof *ix->ids, what, err)
+                        : NULL;
+    ix->emb = ix->ids ? mem_calloc_aligned(tv * e, sizeof *ix->emb, what, err) : NULL;
+    ix->slot = ix->emb ? mem_calloc((size_t)v, sizeof *ix->slot, what, err) : NULL;
+    if (!ix->slot) {
         table_rows_free(ix);
         return -1;
     }
@@ -71,9 +72,9 @@ void table_rows_free(TableRows *ix)
 {
     free(ix->count);
     free(ix->chars);
-    free(ix->slot);
-    free(ix->rows);
+    free(ix->ids);
     free(ix->emb);
+    free(ix->slot);
     memset(ix, 0, sizeof *ix);
 }
 
@@ -81,12 +82,14 @@ void table_rows_free(TableRows *ix)
 static void index_rows(TableRows *ix, const int32_t *ctx, const float *emb,
                        int n, int t, int v, int e)
 {
+    int32_t *slot = ix->slot;
     for (int j = 0; j < t; j++) {
-        int32_t *slot = ix->slot + (size_t)j * v, *chars = ix->chars + (size_t)j * v;
+        int32_t *chars = ix->chars + (size_t)j * v;
         float *embj = ix->emb + (size_t)j * v * e;
         /* Which characters occur at position j, then their rows in
-         * increasing character order (so row i's gradient sums the same
-         * terms in the same order as the full table's row would). */
+         * increasing character order: d W_0's sum over the rows then adds
+         * the same terms in the same order as over the full table's rows
+         * (the others are zero). */
         for (int c = 0; c < v; c++)
             slot[c] = -1;
         for (int r = 0; r < n; r++)
@@ -102,7 +105,7 @@ static void index_rows(TableRows *ix, const int32_t *ctx, const float *emb,
             }
         ix->count[j] = u;
         for (int r = 0; r < n; r++)
-            ix->rows[(size_t)r * t + j] = slot[ctx[(size_t)r * t + j]];
+            ix->ids[(size_t)r * t + j] = slot[ctx[(size_t)r * t + j]];
     }
 }
 
@@ -156,8 +159,8 @@ static void build_rows_positions(float *table, TableRows *ix, const int32_t *ctx
     for (long j = j0; j < j1; j++) {
         /* table[j][i] for i < count[j]: (U, H) = emb rows (U, E)
          * W_0[:, jE:(j+1)E]^T, as in build_positions. */
-        matmul_serial(table + (size_t)j * v * h, (size_t)h,
-                      ix->emb + (size_t)j * v * e, (size_t)e, 1,
+        const float *embj = ix->emb + (size_t)j * v * e;
+        matmul_serial(table + (size_t)j * v * h, (size_t)h, embj, (size_t)e, 1,
                       w0 + (size_t)j * e, 1, in, ix->count[j], h, e);
     }
 }
@@ -226,8 +229,8 @@ void table_forward(float *z, const float *table, const float *b0,
  * parallel region): first whole positions j (the column block j of dw0 and
  * demb_parts[j]), then, after a barrier, whole elements of demb. */
 static void backward_positions(float *dw0, float *demb, float *dtable,
-                               float *demb_parts, const TableRows *ix,
-                               const float *dz, const float *w0, int n, int t,
+                               float *demb_parts, const float *dz,
+                               const TableRows *ix, const float *w0, int n, int t,
                                int v, int e, int h)
 {
     size_t in = (size_t)t * e, ve = (size_t)v * e;
@@ -243,11 +246,11 @@ static void backward_positions(float *dw0, float *demb, float *dtable,
     for (long j = j0; j < j1; j++) {
         int u = ix->count[j];
         const float *embj = ix->emb + (size_t)j * ve;
-        /* Forward: z[r] += table[j][rows[r][j]], so each row's dz goes to
+        /* Forward: z[r] += table[j][ids[r][j]], so each row's dz goes to
          * the table row it read; rows are added in increasing r. */
         memset(dj, 0, (size_t)u * h * sizeof *dj);
         for (int r = 0; r < n; r++) {
-            float *row = dj + (size_t)ix->rows[(size_t)r * t + j] * h;
+            float *row = dj + (size_t)ix->ids[(size_t)r * t + j] * h;
             const float *dzr = dz + (size_t)r * h;
             for (int o = 0; o < h; o++)
                 row[o] += dzr[o];
@@ -291,10 +294,10 @@ static void backward_positions(float *dw0, float *demb, float *dtable,
 }
 
 void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
-                    const TableRows *ix, const float *dz, const float *w0,
+                    const float *dz, const TableRows *ix, const float *w0,
                     int n, int t, int v, int e, int h)
 {
     PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
-                  backward_positions(dw0, demb, dtable, demb_parts, ix, dz, w0,
+                  backward_positions(dw0, demb, dtable, demb_parts, dz, ix, w0,
                                      n, t, v, e, h));
 }

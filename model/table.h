@@ -31,10 +31,11 @@
 typedef struct {
     int32_t *count;  /* (T) rows built at each position */
     int32_t *chars;  /* (T, V) chars[t][i]: the character of row i */
-    int32_t *slot;   /* (T, V) slot[t][c]: the row of character c, or -1 */
-    int32_t *rows;   /* (N, T) rows[r][t] = slot[t][ctx[r][t]], the table
-                      * row each batch row reads (table_forward's ids) */
+    int32_t *ids;    /* (N, T) ids[r][t]: the row of table[t] that batch row
+                      * r reads, the one of character ctx[r][t]
+                      * (table_forward's ids) */
     float *emb;      /* (T, V, E) emb[t][i] = the embedding of chars[t][i] */
+    int32_t *slot;   /* (V) scratch: a character's row at one position */
 } TableRows;
 
 /* Allocates for batches of up to max_batch rows; free is safe on a zeroed
@@ -47,16 +48,17 @@ void table_rows_free(TableRows *ix);
 void table_build(float *table, const float *emb, const float *w0,
                  int t, int v, int e, int h);
 
-/* The rows the batch ctx (N, T) reads: fills ix from ctx and emb, then
+/* The rows the batch ctx (N, T) reads (every id in 0 .. V-1): fills ix
+ * from ctx and emb, then
  *     table[t][i][h] = sum_e w0[h][t*E + e] emb[chars[t][i]][e]
- * for the i < count[t]. table_forward then takes ix->rows as its ids. */
+ * for the i < count[t]. table_forward then takes ix->ids as its ids. */
 void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
                       const float *emb, const float *w0, int n, int t, int v,
                       int e, int h);
 
 /* z[r] = b0 + sum_t table[t][ids[r][t]], the t in increasing order.
  * b0 (H) or NULL; ids (N, T) are the characters (a table from table_build)
- * or a TableRows' rows (from table_build_rows). */
+ * or a TableRows' ids (from table_build_rows). */
 void table_forward(float *z, const float *table, const float *b0,
                    const int32_t *ids, int n, int t, int v, int h);
 
@@ -68,7 +70,7 @@ void table_forward(float *z, const float *table, const float *b0,
  * (model_backward passes it). With dtable[t][i] = d loss / d table[t][i],
  * for the rows i < count[t] alone (the others are read by no row, so
  * their gradient is zero):
- *     dtable[t][i] = sum of dz[r] over the batch rows r with rows[r][t] = i
+ *     dtable[t][i] = sum of dz[r] over the batch rows r with ids[r][t] = i
  *     dw0[:, tE:(t+1)E] += dtable[t]^T ix->emb[t]
  *     demb_parts[t] = dtable[t] w0[:, tE:(t+1)E]
  *     demb[chars[t][i]] += demb_parts[t][i], over t in increasing order
@@ -78,7 +80,7 @@ void table_forward(float *z, const float *table, const float *b0,
  * increasing t. The bias gradient (the sum of dz's rows) is the caller's,
  * as for any linear layer. */
 void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
-                    const TableRows *ix, const float *dz, const float *w0,
+                    const float *dz, const TableRows *ix, const float *w0,
                     int n, int t, int v, int e, int h);
 
 #endif

@@ -348,7 +348,7 @@ det "determinism: stream, clipping, threads 1-4" "$SHAKES" --clip 0.1
 det "determinism: lines, threads 1-4" "$NAMES" --mode lines
 # Larger first layers, so the table route (model/table.c) runs its passes
 # in parallel: T*V*E*H = 32*V*48*64 (V over 43 in this text) and
-# 32*27*80*64 multiply-adds, over its 2^22 threshold, and N*T*H =
+# 32*27*80*64 multiply-adds, over its 2^20 threshold, and N*T*H =
 # 256*32*64 additions, at its 2^19; demb's rows are split between threads.
 det "determinism: stream, parallel table" "$SHAKES" --context 32 --embed 48 --clip 0.1
 det "determinism: lines, parallel table" "$NAMES" --mode lines --context 32 --embed 80

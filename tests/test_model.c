@@ -1034,7 +1034,8 @@ END_TEST
 
 /* model_zero_grad on a model past MODEL_PARAMS_PARALLEL_MIN, where each
  * thread clears its range of each tensor: every gradient is 0 afterwards,
- * at 1, 2, 3 and 8 threads. */
+ * and no parameter changed, at 1, 2, 3 and 8 threads. (That the ranges
+ * are the optimizer's is a matter of speed, not checked here.) */
 START_TEST(test_zero_grad_threads)
 {
     const ModelConfig cfg = {.context = 5, .embed = 7, .hidden = 301,
@@ -1047,12 +1048,17 @@ START_TEST(test_zero_grad_threads)
     const int counts[] = {1, 2, 3, 8};
     for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
         omp_set_num_threads(counts[c]);
-        for (size_t i = 0; i < m.n_params; i++)
+        for (size_t i = 0; i < m.n_params; i++) {
             m.grads[i] = NAN;
+            m.params[i] = (float)i;
+        }
         model_zero_grad(&m);
-        for (size_t i = 0; i < m.n_params; i++)
+        for (size_t i = 0; i < m.n_params; i++) {
             ck_assert_msg(m.grads[i] == 0.0f, "%d threads: gradient %zu is %g",
                           counts[c], i, (double)m.grads[i]);
+            ck_assert_msg(m.params[i] == (float)i, "%d threads: parameter %zu "
+                          "changed", counts[c], i);
+        }
     }
     model_free(&m);
     omp_set_num_threads(saved);
@@ -1220,56 +1226,37 @@ START_TEST(test_table_route)
 }
 END_TEST
 
-/* A batch that reads few table rows (position t sees only t + 1 of the
- * V characters, and some characters none at all): training builds only
- * those rows (TableRows), and must still give the direct route's loss,
- * logits and gradients up to float rounding, with exactly zero gradient
- * for the embeddings no row looked up. The rows it records are checked
- * against the batch: count[t] = t + 1, the characters in increasing
- * order, and every batch row's row id naming its own character. */
-START_TEST(test_table_rows)
+/* One batch of test_table_rows: the table route (a, training; e, not
+ * training) against the direct one (d) on the same model, and the rows a
+ * recorded against the batch: count[t] rows at position t, their
+ * characters in increasing order, each batch row's id naming its own
+ * character. Zero gradient for the embeddings of `unread`. */
+static void check_table_batch(Model *m, Activations *a, Activations *e,
+                              Activations *d, const int32_t *ctx,
+                              const int32_t *targets, int B, const int *count,
+                              const int *unread, int n_unread)
 {
-    const ModelConfig cfg = {.context = 4, .embed = 5, .hidden = 103,
-                             .layers = 2, .vocab = 11};
-    enum { B = 40, T = 4, V = 11 };
-    Model m = {0};
-    Activations a = {0};
-    Error err = {{0}};
-    ck_assert_int_eq(model_init(&m, &cfg, &err), 0);
-    ck_assert_int_eq(acts_init(&a, &cfg, B, 1, &err), 0);
-    Rng rng;
-    rng_seed(&rng, 4242);
-    model_randomize(&m, &rng);
-    for (size_t j = 0; j < m.n_params; j++)
-        m.params[j] += 0.1f * (float)rng_normal(&rng);
-    /* Position t: characters 7 - 2k mod 11 for k <= t, each at least once
-     * (rows k), then at random: 7, 5, 3 and 1 occur, the other seven never. */
-    int32_t ctx[B * T], targets[B];
-    for (int r = 0; r < B; r++) {
-        for (int t = 0; t < T; t++) {
-            int k = r <= t ? r : (int)rng_below(&rng, (uint64_t)t + 1);
-            ctx[r * T + t] = (7 - 2 * k + V) % V;
-        }
-        targets[r] = (int32_t)rng_below(&rng, V);
-    }
-    float *grads[2], logits[2][B * V];
+    const ModelConfig *cfg = &m->cfg;
+    int T = cfg->context, V = cfg->vocab, E = cfg->embed;
+    Activations *route[2] = {d, a};
+    float *grads[2], *logits[2];
     double loss[2];
-    for (int table = 0; table < 2; table++) {
-        ck_assert_int_eq(acts_use_table(&a, &cfg, table, &err), 0);
-        model_zero_grad(&m);
-        loss[table] = model_forward(&m, &a, ctx, targets, B);
-        model_backward(&m, &a, ctx, targets, B);
-        grads[table] = falloc(m.n_params);
-        memcpy(grads[table], m.grads, m.n_params * sizeof(float));
-        memcpy(logits[table], a.logits, sizeof logits[table]);
+    for (int k = 0; k < 2; k++) {
+        model_zero_grad(m);
+        loss[k] = model_forward(m, route[k], ctx, targets, B);
+        model_backward(m, route[k], ctx, targets, B);
+        grads[k] = falloc(m->n_params);
+        logits[k] = falloc((size_t)B * V);
+        memcpy(grads[k], m->grads, m->n_params * sizeof(float));
+        memcpy(logits[k], route[k]->logits, (size_t)B * V * sizeof(float));
     }
-    const TableRows *ix = &a.table_rows;
+    const TableRows *ix = &a->table_rows;
     for (int t = 0; t < T; t++) {
-        ck_assert_int_eq(ix->count[t], t + 1);
+        ck_assert_int_eq(ix->count[t], count[t]);
         for (int i = 1; i < ix->count[t]; i++)
             ck_assert_int_lt(ix->chars[t * V + i - 1], ix->chars[t * V + i]);
         for (int r = 0; r < B; r++) {
-            int32_t id = ix->rows[r * T + t];
+            int32_t id = ix->ids[r * T + t];
             ck_assert(id >= 0 && id < ix->count[t]);
             ck_assert_int_eq(ix->chars[t * V + id], ctx[r * T + t]);
         }
@@ -1279,50 +1266,111 @@ START_TEST(test_table_rows)
     ck_assert_msg(max_rel_diff(logits[1], logits[0], (size_t)B * V) < 1e-5,
                   "logits differ");
     TensorInfo ti[MODEL_MAX_TENSORS];
-    int nt = model_tensors(&cfg, ti);
+    int nt = model_tensors(cfg, ti);
     for (int k = 0; k < nt; k++) {
-        double d = max_rel_diff(grads[1] + ti[k].offset, grads[0] + ti[k].offset,
-                                ti[k].rows * ti[k].cols);
-        ck_assert_msg(d < 1e-5, "d %s differs by %.3g", ti[k].name, d);
+        double diff = max_rel_diff(grads[1] + ti[k].offset, grads[0] + ti[k].offset,
+                                   ti[k].rows * ti[k].cols);
+        ck_assert_msg(diff < 1e-5, "d %s differs by %.3g", ti[k].name, diff);
     }
-    /* d emb: nonzero for the characters read, exactly zero for the rest. */
-    const int unread[] = {0, 2, 4, 6, 8, 9, 10};
-    for (size_t u = 0; u < sizeof unread / sizeof *unread; u++)
-        for (int p = 0; p < cfg.embed; p++)
-            ck_assert_msg(grads[1][ti[0].offset + (size_t)unread[u] * cfg.embed + p] == 0.0f,
+    for (int u = 0; u < n_unread; u++)
+        for (int p = 0; p < E; p++)
+            ck_assert_msg(grads[1][ti[0].offset + (size_t)unread[u] * E + p] == 0.0f,
                           "d emb[%d] nonzero", unread[u]);
+    /* Evaluation (no backward buffers) takes the same route. */
+    model_forward(m, e, ctx, targets, B);
+    ck_assert_msg(max_rel_diff(e->logits, logits[0], (size_t)B * V) < 1e-5,
+                  "logits of the evaluation activations differ");
+    for (int k = 0; k < 2; k++) {
+        free(grads[k]);
+        free(logits[k]);
+    }
+}
+
+/* Batches that read few table rows: training builds only those
+ * (TableRows), and must still give the direct route's loss, logits and
+ * gradients up to float rounding, with exactly zero gradient for the
+ * embeddings no row looked up; then a second batch, reading other rows,
+ * through the same activations (nothing kept from the first); the same
+ * bits at 1, 2, 3 and 8 threads; and frozen activations for training are
+ * refused. */
+START_TEST(test_table_rows)
+{
+    const ModelConfig cfg = {.context = 4, .embed = 5, .hidden = 103,
+                             .layers = 2, .vocab = 11};
+    enum { B = 40 };
+    const int T = cfg.context, V = cfg.vocab;
+    Model m = {0};
+    Activations a = {0}, e = {0}, d = {0};
+    Error err = {{0}};
+    ck_assert_int_eq(model_init(&m, &cfg, &err), 0);
+    ck_assert_int_eq(acts_init(&a, &cfg, B, 1, &err), 0);
+    ck_assert_int_eq(acts_init(&e, &cfg, B, 0, &err), 0);
+    ck_assert_int_eq(acts_init(&d, &cfg, B, 1, &err), 0);
+    ck_assert_int_eq(acts_use_table(&a, &cfg, 1, &err), 0);
+    ck_assert_int_eq(acts_use_table(&e, &cfg, 1, &err), 0);
+    ck_assert_int_eq(acts_use_table(&d, &cfg, 0, &err), 0);
+    Rng rng;
+    rng_seed(&rng, 4242);
+    model_randomize(&m, &rng);
+    for (size_t j = 0; j < m.n_params; j++)
+        m.params[j] += 0.1f * (float)rng_normal(&rng);
+    /* Batch 1, position t: characters 7 - 2k mod 11 for k <= t, each at
+     * least once (rows k), then at random: 7, 5, 3 and 1 occur, the other
+     * seven never. */
+    int32_t ctx[B * 4], targets[B];
+    for (int r = 0; r < B; r++) {
+        for (int t = 0; t < T; t++) {
+            int k = r <= t ? r : (int)rng_below(&rng, (uint64_t)t + 1);
+            ctx[r * T + t] = (7 - 2 * k + V) % V;
+        }
+        targets[r] = (int32_t)rng_below(&rng, (uint64_t)V);
+    }
+    const int count1[] = {1, 2, 3, 4}, unread1[] = {0, 2, 4, 6, 8, 9, 10};
+    check_table_batch(&m, &a, &e, &d, ctx, targets, B, count1, unread1, 7);
+    /* d emb[7], read at every position, is not zero. */
     double read = 0.0;
     for (int p = 0; p < cfg.embed; p++)
-        read += fabs(grads[1][ti[0].offset + 7 * (size_t)cfg.embed + p]);
+        read += fabs(m.grads[7 * (size_t)cfg.embed + p]);
     ck_assert_msg(read > 0.0, "d emb[7] is zero");
 #ifdef _OPENMP
     /* Positions of 1 to 4 rows are shared out among threads by their rows
      * (table.c; B * H = 4120 puts the model's passes in one parallel
      * region): the very same bits at 2, 3 and 8 threads as at 1. */
     int saved = omp_get_max_threads();
-    ck_assert_int_eq(acts_use_table(&a, &cfg, 1, &err), 0);
     const int counts[] = {1, 2, 3, 8};
     float *g1 = falloc(m.n_params);
+    double l1 = 0.0;
     for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
         omp_set_num_threads(counts[c]);
         model_zero_grad(&m);
         double l = model_forward(&m, &a, ctx, targets, B);
         model_backward(&m, &a, ctx, targets, B);
         if (c == 0) {
+            l1 = l;
             memcpy(g1, m.grads, m.n_params * sizeof *g1);
-            ck_assert(l == loss[1]);
             continue;
         }
-        ck_assert_msg(l == loss[1], "%d threads: loss differs", counts[c]);
+        ck_assert_msg(l == l1, "%d threads: loss differs", counts[c]);
         ck_assert_msg(memcmp(m.grads, g1, m.n_params * sizeof *g1) == 0,
                       "%d threads: gradients differ", counts[c]);
     }
     free(g1);
     omp_set_num_threads(saved);
 #endif
-    for (int table = 0; table < 2; table++)
-        free(grads[table]);
+    /* Batch 2, through the same activations: two characters at the first
+     * position (0 and 10), one at each other (2, 4, 6): 1, 3, 5, 7, 8
+     * and 9 never. */
+    for (int r = 0; r < B; r++)
+        for (int t = 0; t < T; t++)
+            ctx[r * T + t] = t == 0 ? (r % 2 ? 10 : 0) : 2 * t;
+    const int count2[] = {2, 1, 1, 1}, unread2[] = {1, 3, 5, 7, 8, 9};
+    check_table_batch(&m, &a, &e, &d, ctx, targets, B, count2, unread2, 6);
+    /* The backward pass needs each batch's rows: no frozen table. */
+    ck_assert_int_ne(acts_freeze(&a, &m, &err), 0);
+    ck_assert_ptr_nonnull(strstr(err.msg, "cannot be frozen"));
     acts_free(&a);
+    acts_free(&e);
+    acts_free(&d);
     model_free(&m);
 }
 END_TEST
