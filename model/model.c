@@ -347,9 +347,13 @@ void acts_free(Activations *a)
  * one and the next (common/parallel.h), instead of each starting threads
  * of its own or running on one thread while the other waits. On two
  * threads the bench's M config (64 x 256) then took 0.94 and 0.98 of the
- * time (medians of 30 and of 40 paired runs) and S (32 x 200) 0.94 (of
- * 20). */
-#define MODEL_PARALLEL_MIN 4096L
+ * time (medians of 30 and of 40 paired runs). Smaller batches stay on the
+ * calling thread: S (32 x 200) in the region took 65 us a step against
+ * 52 on one thread (medians of 5000 steps, three runs each, AMD Zen 4),
+ * since the optimizer's update, on one thread at S's 12K parameters
+ * (model.h), then fetches the gradients the other core wrote (25 us
+ * instead of 10). */
+#define MODEL_PARALLEL_MIN 8192L
 
 static int model_parallel(const Model *m, int batch)
 {
