@@ -256,6 +256,16 @@ static void transpose_block(float *dst, const float *src, size_t ld)
         *(vf *)(dst + (size_t)p * NR) = out[p];
 }
 
+/* transpose_block reading only the first nh < VW rows of src: the other
+ * VW - nh columns of dst are zeros. */
+static void transpose_cols(float *dst, const float *src, size_t ld, int nh)
+{
+    float in[VW * VW] __attribute__((aligned(64))) = {0};
+    for (int j = 0; j < nh; j++)
+        *(vf *)(in + (size_t)j * VW) = *(const vf *)(src + (size_t)j * ld);
+    transpose_block(dst, in, VW);
+}
+
 /* panel (kc, NR) = B[p0 .. p0+kc)[j0 .. j0+nr), zero past nr. */
 static void pack_b_panel(float *panel, const float *b, size_t b_row, size_t b_col,
                          int p0, int kc, int j0, int nr)
@@ -278,13 +288,20 @@ static void pack_b_panel(float *panel, const float *b, size_t b_row, size_t b_co
     }
     const float *src = b + (size_t)p0 * b_row + (size_t)j0 * b_col;
     int p = 0;
-    if (b_row == 1 && nr == NR) {
+    if (b_row == 1) {
         /* B is a transposed matrix (y = x W^T reads W^T): its columns are
-         * contiguous, so whole VW x VW blocks are transposed in registers. */
+         * contiguous, so whole VW x VW blocks are transposed in registers;
+         * a block past the last column of B (N = 27: the output layer of
+         * the names model) from a zero-padded copy of the columns there. */
         for (; p + VW <= kc; p += VW)
-            for (int h = 0; h < NR; h += VW)
-                transpose_block(panel + (size_t)p * NR + h,
-                                src + (size_t)p + (size_t)h * b_col, b_col);
+            for (int h = 0; h < nr; h += VW) {
+                float *d = panel + (size_t)p * NR + h;
+                const float *s = src + (size_t)p + (size_t)h * b_col;
+                if (nr - h >= VW)
+                    transpose_block(d, s, b_col);
+                else
+                    transpose_cols(d, s, b_col, nr - h);
+            }
     }
     for (; p < kc; p++)
         for (int j = 0; j < nr; j++)
