@@ -1566,10 +1566,11 @@ START_TEST(test_grad_norm_and_clip)
     ck_assert_double_eq_tol(optim_grad_norm(long_g, 37), sqrt(ref37),
                             1e-12 * sqrt(ref37));
     ck_assert_double_eq_tol(optim_grad_norm(long_g, 101), sqrt(ref), 1e-12 * sqrt(ref));
-    /* Long enough for several blocks of 2^16 and the parallel sum, with a
-     * partial last block: against a plain double loop, and bit-identical
-     * for any thread count. */
-    size_t nbig = 5 * 65536 + 37;
+    /* Long enough for the parallel sum and for more than the 1024 blocks
+     * of 2^12 floats the norm sums in at most (optim.c), so that its
+     * blocks grow, with a partial last block: against a plain double loop,
+     * and bit-identical for any thread count. */
+    size_t nbig = ((size_t)1 << 22) + 4099;
     float *big = malloc(nbig * sizeof *big);
     ck_assert_ptr_nonnull(big);
     double refbig = 0.0;
