@@ -125,9 +125,12 @@ void linear_backward(float *dx, float *dw, float *db, const float *dy,
     /* Forward: y[r][o] = sum_i x[r][i] w[o][i] + b[o]. The three gradients
      * are independent; inside the model's region each still ends with its
      * own barrier (about half a microsecond), which keeps this plain. */
-    if (dx) /* dx[r][i] = sum_o dy[r][o] w[o][i]      (dx = dy W) */
-        matmul_acc(dx, (size_t)in, dy, (size_t)out, 1, w, (size_t)in, 1, n,
-                   in, out);
+    /* dx[r][i] = sum_o dy[r][o] w[o][i]      (dx = dy W)
+     * Threads own columns of dx (the input's features: hidden units, or
+     * the embeddings' elements), as tanh_backward then reads them. */
+    if (dx)
+        matmul_acc_cols(dx, (size_t)in, dy, (size_t)out, 1, w, (size_t)in, 1, n,
+                        in, out);
     if (dw) /* dw[o][i] = sum_r dy[r][o] x[r][i]      (dw = dy^T x) */
         matmul_acc(dw, (size_t)in, dy, 1, (size_t)out, x, (size_t)in, 1, out,
                    in, n);
@@ -169,31 +172,42 @@ static inline float tanh_fast(float x)
     return ax >= 0.625f ? big : small;
 }
 
-static void tanh_values(float *y, const float *x, long count)
+/* y[r][o] = tanh(x[r][o]) for this thread's columns o of every row. */
+static void tanh_values(float *y, const float *x, int n, int h)
 {
-#pragma omp for schedule(static) nowait
-    for (long i = 0; i < count; i++)
-        y[i] = tanh_fast(x[i]);
+    long o0, o1;
+    thread_range(h, 16, &o0, &o1);
+    for (int r = 0; r < n; r++) {
+        float *yr = y + (size_t)r * h;
+        const float *xr = x + (size_t)r * h;
+        for (long o = o0; o < o1; o++)
+            yr[o] = tanh_fast(xr[o]);
+    }
 }
 
-void tanh_forward(float *y, const float *x, long count)
+void tanh_forward(float *y, const float *x, int n, int h)
 {
-    PARALLEL_CALL(parallel_worth(count, PARALLEL_MIN), tanh_values(y, x, count));
+    PARALLEL_CALL(parallel_worth((long)n * h, PARALLEL_MIN), tanh_values(y, x, n, h));
 }
 
-static void tanh_gradients(float *dx, const float *dy, const float *y, long count)
+static void tanh_gradients(float *dx, const float *dy, const float *y, int n, int h)
 {
     /* Forward: y = tanh(x).  dy/dx = 1 - tanh(x)^2 = 1 - y^2. Written, not
-     * added: dx is an activation's gradient, with no other contribution. */
-#pragma omp for schedule(static) nowait
-    for (long i = 0; i < count; i++)
-        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+     * added: dx is an activation's gradient, with no other contribution.
+     * This thread's columns of every row, as in tanh_values. */
+    long o0, o1;
+    thread_range(h, 16, &o0, &o1);
+    for (int r = 0; r < n; r++) {
+        size_t at = (size_t)r * h;
+        for (long o = o0; o < o1; o++)
+            dx[at + o] = dy[at + o] * (1.0f - y[at + o] * y[at + o]);
+    }
 }
 
-void tanh_backward(float *dx, const float *dy, const float *y, long count)
+void tanh_backward(float *dx, const float *dy, const float *y, int n, int h)
 {
-    PARALLEL_CALL(parallel_worth(count, PARALLEL_MIN),
-                  tanh_gradients(dx, dy, y, count));
+    PARALLEL_CALL(parallel_worth((long)n * h, PARALLEL_MIN),
+                  tanh_gradients(dx, dy, y, n, h));
 }
 
 static void softmax_rows(float *loss, float *probs, const float *logits,

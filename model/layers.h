@@ -28,15 +28,19 @@ void embedding_backward(float *demb, const float *dx, const int32_t *ctx,
 void linear_forward(float *y, const float *x, const float *w, const float *b,
                     int n, int in, int out);
 /* Adds into dx (N, IN), dw (OUT, IN), db (OUT):
- *   dx = dy W        dw = dy^T x        db = sum over rows of dy */
+ *   dx = dy W        dw = dy^T x        db = sum over rows of dy
+ * Threads own columns of dx, as in tanh_backward. */
 void linear_backward(float *dx, float *dw, float *db, const float *dy,
                      const float *x, const float *w, int n, int in, int out);
 
-/* The activation: y = tanh(x), elementwise over count values (y may be x). */
-void tanh_forward(float *y, const float *x, long count);
+/* The activation: y = tanh(x), elementwise (y may be x).
+ *   x, y (N, H): threads own columns (hidden units), as in the first
+ *   layer's table passes (table.c), so an activation stays in the cache
+ *   of the core that computed it. */
+void tanh_forward(float *y, const float *x, int n, int h);
 /* dx = dy * (1 - y^2), since d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2.
- * Writes dx (not +=); dx may be dy. */
-void tanh_backward(float *dx, const float *dy, const float *y, long count);
+ * Writes dx (not +=); dx may be dy.   dx, dy, y (N, H) */
+void tanh_backward(float *dx, const float *dy, const float *y, int n, int h);
 
 /* The loss: softmax then cross-entropy against the target id of each row.
  *   probs[n][j] = exp(logits[n][j]) / sum_k exp(logits[n][k])

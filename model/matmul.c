@@ -360,10 +360,15 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
     }
 }
 
-/* Thread t of nt's share of C += A B (C = A B if store: the first block of
- * the sum stores, the later ones add), packing B into bt, its own buffer of
- * KC * ncb floats (ncb a multiple of NR). Whole row blocks, or whole column
- * panels when there are too few row blocks to go round: either way the
+/* How a product is computed: C = A B (the first block of the sum stores,
+ * the later ones add) rather than C += A B; and its threads' shares whole
+ * column panels of C, whatever its shape. */
+enum { STORE = 1, BY_COLS = 2 };
+
+/* Thread t of nt's share of C += A B (C = A B with STORE), packing B into
+ * bt, its own buffer of KC * ncb floats (ncb a multiple of NR). Whole row
+ * blocks, or whole column panels when there are too few row blocks to go
+ * round (or BY_COLS): either way the
  * thread owns its C elements, and it packs the parts of B (and of A, where
  * A is packed) it reads itself, so no thread waits for another. Packing
  * the same B (or A) twice costs less than a barrier at these sizes. How
@@ -372,10 +377,12 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
 static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                           size_t a_col, const float *b, size_t b_row,
                           size_t b_col, int m, int n, int k, float *bt, int ncb,
-                          int t, int nt, int store)
+                          int t, int nt, int how)
 {
     int row_blocks = (m + MR - 1) / MR, col_panels = (n + NR - 1) / NR;
-    int split_rows = row_blocks >= 2 * nt || row_blocks >= col_panels;
+    int split_rows = !(how & BY_COLS) &&
+                     (row_blocks >= 2 * nt || row_blocks >= col_panels);
+    int store = how & STORE;
     int units = split_rows ? row_blocks : col_panels;
     int u0 = (int)((long)units * t / nt), u1 = (int)((long)units * (t + 1) / nt);
     int i_begin = split_rows ? u0 * MR : 0;
@@ -452,12 +459,12 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
 static void product_own_buffer(float *c, size_t ldc, const float *a, size_t a_row,
                                size_t a_col, const float *b, size_t b_row,
                                size_t b_col, int m, int n, int k, int t, int nt,
-                               int store)
+                               int how)
 {
     static_assert(NC_SERIAL % NR == 0, "block sizes");
     float bt[KC * NC_SERIAL] __attribute__((aligned(64)));
     product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bt,
-                  NC_SERIAL, t, nt, store);
+                  NC_SERIAL, t, nt, how);
 }
 
 /* matmul_acc called outside a parallel region: on every thread of one of
@@ -468,7 +475,7 @@ static void product_own_buffer(float *c, size_t ldc, const float *a, size_t a_ro
 static __attribute__((noinline)) void
 product_outside_region(float *c, size_t ldc, const float *a, size_t a_row,
                        size_t a_col, const float *b, size_t b_row, size_t b_col,
-                       int m, int n, int k)
+                       int m, int n, int k, int how)
 {
     /* The packing buffer for B, on the caller's stack (no allocation in a
      * step); each thread packs into its own slice of it. */
@@ -485,19 +492,20 @@ product_outside_region(float *c, size_t ldc, const float *a, size_t a_row,
         {
             int t = omp_get_thread_num(), ncb = NC / NR / omp_get_num_threads() * NR;
             product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k,
-                          bp + (size_t)t * ncb * KC, ncb, t, omp_get_num_threads(), 0);
+                          bp + (size_t)t * ncb * KC, ncb, t, omp_get_num_threads(), how);
         }
         return;
     }
 #endif
     /* Small products run on the calling thread without entering a parallel
      * region at all. */
-    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, NC, 0, 1, 0);
+    product_share(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, bp, NC, 0, 1, how);
 }
 
-void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
-                size_t a_col, const float *b, size_t b_row, size_t b_col,
-                int m, int n, int k)
+/* matmul_acc and matmul_acc_cols. */
+static void product(float *c, size_t ldc, const float *a, size_t a_row,
+                    size_t a_col, const float *b, size_t b_row, size_t b_col,
+                    int m, int n, int k, int how)
 {
     if (m <= 0 || n <= 0 || k <= 0)
         return;
@@ -507,11 +515,25 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
          * its share, then waits for the others, so C is complete when
          * the call returns. */
         product_own_buffer(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k,
-                           thread_id(), thread_count(), 0);
+                           thread_id(), thread_count(), how);
 #pragma omp barrier
         return;
     }
-    product_outside_region(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k);
+    product_outside_region(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, how);
+}
+
+void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
+                size_t a_col, const float *b, size_t b_row, size_t b_col,
+                int m, int n, int k)
+{
+    product(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, 0);
+}
+
+void matmul_acc_cols(float *c, size_t ldc, const float *a, size_t a_row,
+                     size_t a_col, const float *b, size_t b_row, size_t b_col,
+                     int m, int n, int k)
+{
+    product(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, BY_COLS);
 }
 
 void matmul_acc_serial(float *c, size_t ldc, const float *a, size_t a_row,
@@ -533,7 +555,7 @@ void matmul_serial(float *c, size_t ldc, const float *a, size_t a_row,
             memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof *c);
         return;
     }
-    product_own_buffer(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, 0, 1, 1);
+    product_own_buffer(c, ldc, a, a_row, a_col, b, b_row, b_col, m, n, k, 0, 1, STORE);
 }
 
 /* Sum of the lanes of v, in lane order. */

@@ -151,26 +151,23 @@ void model_randomize(Model *m, Rng *rng)
  * the calling thread. */
 #define ZERO_PARALLEL_MIN (1L << 18)
 
-/* x[0 .. n) = 0 for this thread's blocks: the activation gradients dh and
- * dx that the linear layers add into. */
-static void zero_blocks(float *x, size_t n)
+/* x (N, C) = 0, this thread's columns of every row: the activation
+ * gradients dh and dx, which the linear layers then add into by the same
+ * columns (layers.h). */
+static void zero_columns(float *x, int n, int c)
 {
-    /* A memory-bound pass: on a large batch two cores clear it faster than
-     * one. Blocks of 16K floats (64 KB), so no cache line is split. */
-    const size_t block = 16384;
-    long blocks = (long)((n + block - 1) / block);
-#pragma omp for schedule(static) nowait
-    for (long b = 0; b < blocks; b++) {
-        size_t from = (size_t)b * block;
-        size_t count = n - from < block ? n - from : block;
-        memset(x + from, 0, count * sizeof(float));
-    }
+    long lo, hi;
+    thread_range(c, 16, &lo, &hi);
+    if (hi > lo)
+        for (int r = 0; r < n; r++)
+            memset(x + (size_t)r * c + lo, 0, (size_t)(hi - lo) * sizeof *x);
 }
 
-/* x[0 .. n) = 0, as a pass (common/parallel.h). */
-static void zero_floats(float *x, size_t n)
+/* x (N, C) = 0, as a pass (common/parallel.h). */
+static void zero_floats(float *x, int n, int c)
 {
-    PARALLEL_CALL(parallel_worth((long)n, ZERO_PARALLEL_MIN), zero_blocks(x, n));
+    PARALLEL_CALL(parallel_worth((long)n * c, ZERO_PARALLEL_MIN),
+                  zero_columns(x, n, c));
 }
 
 /* This thread's range of each gradient tensor = 0 (the optimizer's ranges:
@@ -240,7 +237,7 @@ static size_t table_floats(const ModelConfig *c)
 
 static size_t demb_parts_floats(const ModelConfig *c)
 {
-    return (size_t)c->context * c->vocab * c->embed;
+    return table_demb_parts_floats(c->vocab, c->embed, c->hidden);
 }
 
 int model_table_pays(const ModelConfig *c, int max_batch)
@@ -387,7 +384,7 @@ static void forward_layers(const Model *m, Activations *a, const int32_t *ctx,
     for (int l = 0; l < c->layers; l++) {
         if (l > 0)
             linear_forward(a->h[l], a->h[l - 1], m->p.w[l], m->p.b[l], batch, H, H);
-        tanh_forward(a->h[l], a->h[l], (long)batch * H);
+        tanh_forward(a->h[l], a->h[l], batch, H);
     }
     /* 3. Output layer: one score (logit) per vocabulary character. */
     linear_forward(a->logits, a->h[c->layers - 1], m->p.wout, m->p.bout, batch,
@@ -425,30 +422,28 @@ static void backward_layers(Model *m, Activations *a, const int32_t *ctx,
     softmax_cross_entropy_backward(a->dlogits, a->probs, targets,
                                    1.0f / (float)batch, batch, V);
     /* Output layer: into d wout, d bout and d h_{L-1}. */
-    zero_floats(a->dh, (size_t)batch * H);
+    zero_floats(a->dh, batch, H);
     linear_backward(a->dh, m->g.wout, m->g.bout, a->dlogits, a->h[L - 1],
                     m->p.wout, batch, H, V);
     for (int l = L - 1; l >= 0; l--) {
         /* Through tanh: dz = dh * (1 - h^2). */
-        tanh_backward(a->dz, a->dh, a->h[l], (long)batch * H);
+        tanh_backward(a->dz, a->dh, a->h[l], batch, H);
         /* Through the linear layer: into d W_l, d b_l and the gradient of
          * this layer's input (d h_{l-1}, or d x for the first layer). */
         if (l > 0) {
-            zero_floats(a->dh, (size_t)batch * H);
+            zero_floats(a->dh, batch, H);
             linear_backward(a->dh, m->g.w[l], m->g.b[l], a->dz, a->h[l - 1],
                             m->p.w[l], batch, H, H);
         } else if (a->table) {
-            /* By table: d b_0 as for any linear layer, then d W_0 and
-             * d emb through the table's gradient (table.h), computed in
-             * the table's own memory: the forward pass is done with it, and
-             * one (T, V, H) array instead of two keeps a larger model's
-             * working set in cache. */
-            linear_backward(NULL, NULL, m->g.b[0], a->dz, NULL, NULL, batch,
-                            T * E, H);
-            table_backward(m->g.w[0], m->g.emb, a->table, a->demb_parts, a->dz,
-                           &a->table_rows, m->p.w[0], batch, T, V, E, H);
+            /* By table: d W_0, d b_0 and d emb through the table's
+             * gradient (table.h), computed in the table's own memory: the
+             * forward pass is done with it, and one (T, V, H) array
+             * instead of two keeps a larger model's working set in cache. */
+            table_backward(m->g.w[0], m->g.b[0], m->g.emb, a->table,
+                           a->demb_parts, a->dz, &a->table_rows, m->p.w[0],
+                           batch, T, V, E, H);
         } else {
-            zero_floats(a->dx, (size_t)batch * T * E);
+            zero_floats(a->dx, batch, T * E);
             linear_backward(a->dx, m->g.w[0], m->g.b[0], a->dz, a->x, m->p.w[0],
                             batch, T * E, H);
             /* Embedding: scatter d x back into the rows that were looked up. */

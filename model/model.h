@@ -118,8 +118,9 @@ typedef struct {
                                     * model_backward overwrites it with its
                                     * gradient, as the next forward pass
                                     * builds it anew */
-    float *demb_parts;             /* (T, V, E) training with the table: each
-                                    * position's part of d emb (table.h) */
+    float *demb_parts;             /* training with the table: each block
+                                    * of hidden units' part of d emb
+                                    * (table.h) */
     TableRows table_rows;          /* with the table (but for generation):
                                     * the rows the last batch read, all
                                     * that an unfrozen table builds */

@@ -3,9 +3,10 @@
  * pre-activation is a sum of T table rows (in training, of the rows its
  * batch reads: table_build_rows), and the backward pass scatters the rows'
  * gradients into the table's gradient and multiplies back.
- * Threads own whole rows of z, whole positions t of the table and dtable
- * (and their blocks of dW_0 and parts of demb), or whole elements of demb,
- * so results do not depend on the thread count. */
+ * Threads own hidden units, in whole blocks of TABLE_BLOCK, the same in
+ * every pass (their blocks of the table and dtable, their columns of z
+ * and dz, their rows of W_0 and d W_0, their blocks' parts of demb), or
+ * whole elements of demb, so results do not depend on the thread count. */
 #include "table.h"
 
 #include <stddef.h>
@@ -27,18 +28,64 @@
                                       * of T*V*E*H, a bound on the rows built */
 #define PARALLEL_MIN_ADDS (1L << 19) /* table_forward */
 
-static void build_positions(float *table, const float *emb, const float *w0,
-                            int t, int v, int e, int h)
+/* Threads own whole blocks of TABLE_BLOCK hidden units (table.h), the
+ * same in every pass of a step, so each reads and writes the same memory
+ * on every thread: its rows of W_0 (which the optimizer's update also
+ * splits by rows, optim.c) and of d W_0, its blocks of the table, its
+ * columns of z and dz. On this machine (AMD Zen 4, 2 cores) a core that
+ * writes a cache line the other core has read waits about 7 ns for it,
+ * one line after another, and the cores' hardware prefetchers read lines
+ * next to the ones they are asked for: threads that write alternate runs
+ * of a few hundred bytes (column blocks of one row-major array) take each
+ * other's lines all the time. So a block of the table is an array of its
+ * own, and the threads of a split by positions, which read their
+ * positions' column blocks of W_0 in every row while the update splits
+ * W_0 by rows, made the names model's update take 27 us a step at 2
+ * threads; it takes 14. The blocks are fixed, whatever the thread count,
+ * because demb sums over hidden units in these blocks. */
+
+/* This thread's hidden units [*o0, *o1): whole blocks, all of them
+ * outside a parallel region. */
+static void hidden_range(int h, long *o0, long *o1)
+{
+    thread_range(h, TABLE_BLOCK, o0, o1);
+}
+
+/* Block b of the table: the (T, V, width) array of hidden units
+ * [k0, k0 + width). */
+typedef struct {
+    size_t k0;
+    int width;
+} Block;
+
+static Block block_of(int b, int h)
+{
+    Block k = {.k0 = (size_t)b * TABLE_BLOCK, .width = TABLE_BLOCK};
+    if (k.k0 + TABLE_BLOCK > (size_t)h)
+        k.width = h - (int)k.k0;
+    return k;
+}
+
+/* This thread's blocks of rows 0 .. u-1 of table[j] for every j,
+ *   (U, width) = emb rows (U, E) W_0[k0:k0+width, jE:(j+1)E]^T,
+ * U = count[j] rows of emb_rows + j * row_step (count NULL: V rows of emb
+ * at every j), reading the transpose in place:
+ * B[p][o] = w0[(k0 + o) * T*E + j*E + p]. */
+static void build_hidden(float *table, const float *emb_rows, size_t row_step,
+                         const int32_t *count, const float *w0, int t, int v,
+                         int e, int h)
 {
     size_t in = (size_t)t * e;
-    /* table[j] (V, H) = emb (V, E) W_0[:, jE:(j+1)E]^T, reading the
-     * transpose in place: B[p][o] = w0[o * T*E + j*E + p]. The T products
-     * write disjoint blocks, so each thread owns whole positions j; one
-     * parallel region for all of them, not one per product. */
-#pragma omp for schedule(static) nowait
-    for (int j = 0; j < t; j++) {
-        matmul_serial(table + (size_t)j * v * h, (size_t)h, emb, (size_t)e, 1,
-                      w0 + (size_t)j * e, 1, in, v, h, e);
+    long o0, o1;
+    hidden_range(h, &o0, &o1);
+    for (int b = (int)(o0 / TABLE_BLOCK); (long)b * TABLE_BLOCK < o1; b++) {
+        Block k = block_of(b, h);
+        float *block = table + k.k0 * t * v;
+        for (int j = 0; j < t; j++)
+            matmul_serial(block + (size_t)j * v * k.width, (size_t)k.width,
+                          emb_rows + (size_t)j * row_step, (size_t)e, 1,
+                          w0 + k.k0 * in + (size_t)j * e, 1, in,
+                          count ? count[j] : v, k.width, e);
     }
 }
 
@@ -46,7 +93,7 @@ void table_build(float *table, const float *emb, const float *w0,
                  int t, int v, int e, int h)
 {
     PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
-                  build_positions(table, emb, w0, t, v, e, h));
+                  build_hidden(table, emb, 0, NULL, w0, t, v, e, h));
 }
 
 int table_rows_init(TableRows *ix, int t, int v, int e, int max_batch,
@@ -109,60 +156,16 @@ static void index_rows(TableRows *ix, const int32_t *ctx, const float *emb,
     }
 }
 
-/* This thread's positions [*j0, *j1). A position's work grows with its
- * rows (its products have count[j] rows or sums of count[j] terms), and
- * counts differ widely: names, T 8, B 64, has about 3 characters at the
- * oldest position (mostly padding) and 18 at the newest, so halves of the
- * positions would give the threads 30 and 69 of the 99 rows. Instead each
- * position goes to the thread whose share of the rows, in order, holds
- * the position's middle row: 46 and 53. The ranges stay contiguous, so
- * each thread writes one run of columns of each row of dW_0 (runs of
- * single positions from alternating threads, E floats each, would share
- * nearly every cache line of it between the cores). Which thread
- * computes a position changes no result. */
-static void my_positions(const TableRows *ix, int t, long *j0, long *j1)
-{
-    long total = 0, before = 0, nt = thread_count(), id = thread_id();
-    for (int j = 0; j < t; j++)
-        total += ix->count[j];
-    *j0 = *j1 = 0;
-    if (total == 0) { /* no rows: nothing to share */
-        if (id == 0)
-            *j1 = t;
-        return;
-    }
-    for (int j = 0; j < t; j++) {
-        /* twice the middle row, against twice the share boundaries */
-        long mid2 = 2 * before + ix->count[j], owner = mid2 * nt / (2 * total);
-        if (owner > nt - 1)
-            owner = nt - 1;
-        if (owner < id)
-            *j0 = *j1 = j + 1;
-        else if (owner == id)
-            *j1 = j + 1;
-        before += ix->count[j];
-    }
-}
-
 /* table_build_rows on the threads of the caller's region (or the caller
- * alone): one thread fills ix, then each builds its positions j (their
- * blocks of the table: my_positions). */
-static void build_rows_positions(float *table, TableRows *ix, const int32_t *ctx,
-                                 const float *emb, const float *w0, int n,
-                                 int t, int v, int e, int h)
+ * alone): one thread fills ix, then each builds its hidden units of every
+ * row. */
+static void build_rows_hidden(float *table, TableRows *ix, const int32_t *ctx,
+                              const float *emb, const float *w0, int n, int t,
+                              int v, int e, int h)
 {
-    size_t in = (size_t)t * e;
 #pragma omp single
     index_rows(ix, ctx, emb, n, t, v, e);
-    long j0, j1;
-    my_positions(ix, t, &j0, &j1);
-    for (long j = j0; j < j1; j++) {
-        /* table[j][i] for i < count[j]: (U, H) = emb rows (U, E)
-         * W_0[:, jE:(j+1)E]^T, as in build_positions. */
-        const float *embj = ix->emb + (size_t)j * v * e;
-        matmul_serial(table + (size_t)j * v * h, (size_t)h, embj, (size_t)e, 1,
-                      w0 + (size_t)j * e, 1, in, ix->count[j], h, e);
-    }
+    build_hidden(table, ix->emb, (size_t)v * e, ix->count, w0, t, v, e, h);
 }
 
 void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
@@ -170,7 +173,7 @@ void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
                       int e, int h)
 {
     PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
-                  build_rows_positions(table, ix, ctx, emb, w0, n, t, v, e, h));
+                  build_rows_hidden(table, ix, ctx, emb, w0, n, t, v, e, h));
 }
 
 /* A table bigger than this, read by more rows than it has characters (so
@@ -183,29 +186,61 @@ void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
  * b_0 and then the positions in increasing order. */
 #define TABLE_GROUP_BYTES (8L << 20)
 
-/* The rows of z of this thread (all of them outside a parallel region),
- * positions g at a time. */
-static void forward_rows(float *z, const float *table, const float *b0,
-                         const int32_t *ctx, int n, int t, int v, int h, int g)
+/* 16 floats, loaded and stored at any alignment. */
+typedef float Chunk __attribute__((vector_size(16 * sizeof(float)), aligned(4)));
+
+/* zr[o] += the sum over j0 <= j < j1 of block[j][ids[j]][o], for o < width,
+ * the j in increasing order. 64 values at a time are summed over every j
+ * in four vector registers, then stored: zr is read and written once, not
+ * once per position. */
+static void add_rows(float *zr, const float *block, const int32_t *ids, int j0,
+                     int j1, int v, size_t width)
 {
-    long r0, r1;
-    thread_range(n, 1, &r0, &r1);
-    /* At least one pass, so that z gets b0 even with no positions. */
-    for (int j0 = 0; j0 == 0 || j0 < t; j0 += g) {
-        int j1 = j0 + g < t ? j0 + g : t;
-        for (long r = r0; r < r1; r++) {
-            float *zr = z + (size_t)r * h;
-            if (j0 == 0) {
-                if (b0)
-                    memcpy(zr, b0, (size_t)h * sizeof *zr);
-                else
-                    memset(zr, 0, (size_t)h * sizeof *zr);
-            }
-            for (int j = j0; j < j1; j++) {
-                const float *row =
-                    table + ((size_t)j * v + ctx[(size_t)r * t + j]) * h;
-                for (int o = 0; o < h; o++)
-                    zr[o] += row[o];
+    size_t o = 0;
+    for (; o + 64 <= width; o += 64) {
+        Chunk s0 = *(Chunk *)(zr + o), s1 = *(Chunk *)(zr + o + 16);
+        Chunk s2 = *(Chunk *)(zr + o + 32), s3 = *(Chunk *)(zr + o + 48);
+        for (int j = j0; j < j1; j++) {
+            const float *row = block + ((size_t)j * v + ids[j]) * width + o;
+            s0 += *(const Chunk *)row;
+            s1 += *(const Chunk *)(row + 16);
+            s2 += *(const Chunk *)(row + 32);
+            s3 += *(const Chunk *)(row + 48);
+        }
+        *(Chunk *)(zr + o) = s0;
+        *(Chunk *)(zr + o + 16) = s1;
+        *(Chunk *)(zr + o + 32) = s2;
+        *(Chunk *)(zr + o + 48) = s3;
+    }
+    for (int j = j0; j < j1 && o < width; j++) {
+        const float *row = block + ((size_t)j * v + ids[j]) * width;
+        for (size_t k = o; k < width; k++)
+            zr[k] += row[k];
+    }
+}
+
+/* This thread's hidden units of every row of z, positions g at a time. */
+static void forward_hidden(float *z, const float *table, const float *b0,
+                           const int32_t *ctx, int n, int t, int v, int h, int g)
+{
+    long o0, o1;
+    hidden_range(h, &o0, &o1);
+    for (int b = (int)(o0 / TABLE_BLOCK); (long)b * TABLE_BLOCK < o1; b++) {
+        Block k = block_of(b, h);
+        const float *block = table + k.k0 * t * v;
+        size_t width = (size_t)k.width;
+        /* At least one pass, so that z gets b0 even with no positions. */
+        for (int j0 = 0; j0 == 0 || j0 < t; j0 += g) {
+            int j1 = j0 + g < t ? j0 + g : t;
+            for (int r = 0; r < n; r++) {
+                float *zr = z + (size_t)r * h + k.k0;
+                if (j0 == 0) {
+                    if (b0)
+                        memcpy(zr, b0 + k.k0, width * sizeof *zr);
+                    else
+                        memset(zr, 0, width * sizeof *zr);
+                }
+                add_rows(zr, block, ctx + (size_t)r * t, j0, j1, v, width);
             }
         }
     }
@@ -220,84 +255,108 @@ void table_forward(float *z, const float *table, const float *b0,
     if (groups < 1)
         groups = 1;
     int g = t > 0 ? (int)(((size_t)t + groups - 1) / groups) : 1;
-    /* Each thread owns a range of rows, in every group. */
+    /* Each thread owns its hidden units of every row, in every group. */
     PARALLEL_CALL(parallel_worth((long)n * t * h, PARALLEL_MIN_ADDS),
-                  forward_rows(z, table, b0, ctx, n, t, v, h, g));
+                  forward_hidden(z, table, b0, ctx, n, t, v, h, g));
+}
+
+size_t table_demb_parts_floats(int v, int e, int h)
+{
+    size_t blocks = ((size_t)h + TABLE_BLOCK - 1) / TABLE_BLOCK;
+    return 2 * blocks * (size_t)v * e;
 }
 
 /* Both phases of table_backward for this thread (all of it outside a
- * parallel region): first whole positions j (the column block j of dw0 and
- * demb_parts[j]), then, after a barrier, whole elements of demb. */
-static void backward_positions(float *dw0, float *demb, float *dtable,
-                               float *demb_parts, const float *dz,
-                               const TableRows *ix, const float *w0, int n, int t,
-                               int v, int e, int h)
+ * parallel region): first its hidden units of every position (their rows
+ * of dw0, their blocks' sums of demb), then, after a barrier, whole
+ * elements of demb. */
+static void backward_hidden(float *dw0, float *db0, float *demb, float *dtable,
+                            float *demb_parts, const float *dz,
+                            const TableRows *ix, const float *w0, int n, int t,
+                            int v, int e, int h)
 {
     size_t in = (size_t)t * e, ve = (size_t)v * e;
-    /* This thread's positions j0 .. j1 (those it built the table rows
-     * of: my_positions), and one (V, H) slice of dtable for all of them,
-     * reused: each position's gradient is used up before the next begins,
-     * and a slice that stays in this core's cache costs no write-back of
-     * T of them. The slice is the one of the thread's first position, so
-     * no two threads share one. */
-    long j0, j1;
-    my_positions(ix, t, &j0, &j1);
-    float *dj = dtable + (size_t)j0 * v * h;
-    for (long j = j0; j < j1; j++) {
+    int blocks = (h + TABLE_BLOCK - 1) / TABLE_BLOCK;
+    /* sums[b] (V, E): block b's part of demb; part[b] (V, E): one
+     * position's, before it is added to sums[b]. */
+    float *sums = demb_parts, *part = demb_parts + (size_t)blocks * ve;
+    long o0, o1;
+    hidden_range(h, &o0, &o1);
+    size_t hh = (size_t)(o1 - o0);
+    int b_first = (int)(o0 / TABLE_BLOCK);
+    int b_end = (int)((o1 + TABLE_BLOCK - 1) / TABLE_BLOCK);
+    if (demb && hh > 0)
+        memset(sums + (size_t)b_first * ve, 0,
+               (size_t)(b_end - b_first) * ve * sizeof *sums);
+    /* Forward: z[r][o] = b0[o] + ..., so db0[o] += sum_r dz[r][o], rows in
+     * order, as for any linear layer (layers.c). */
+    for (int r = 0; db0 && r < n; r++) {
+        const float *dzr = dz + (size_t)r * h;
+        for (long o = o0; o < o1; o++)
+            db0[o] += dzr[o];
+    }
+    /* dj (V, hh): position j's gradient, this thread's hidden units of it,
+     * reused for every j in the memory of this thread's blocks of dtable
+     * (T*V*hh floats): it stays in this core's cache, and its products
+     * are computed while it is there. */
+    float *dj = dtable + (size_t)o0 * t * v;
+    for (int j = 0; j < t && hh > 0; j++) {
         int u = ix->count[j];
         const float *embj = ix->emb + (size_t)j * ve;
+        const int32_t *chars = ix->chars + (size_t)j * v;
         /* Forward: z[r] += table[j][ids[r][j]], so each row's dz goes to
          * the table row it read; rows are added in increasing r. */
-        memset(dj, 0, (size_t)u * h * sizeof *dj);
+        memset(dj, 0, (size_t)u * hh * sizeof *dj);
         for (int r = 0; r < n; r++) {
-            float *row = dj + (size_t)ix->ids[(size_t)r * t + j] * h;
-            const float *dzr = dz + (size_t)r * h;
-            for (int o = 0; o < h; o++)
+            float *row = dj + (size_t)ix->ids[(size_t)r * t + j] * hh;
+            const float *dzr = dz + (size_t)r * h + o0;
+            for (size_t o = 0; o < hh; o++)
                 row[o] += dzr[o];
         }
         /* Forward: table[j][i][o] = sum_p w0[o][jE + p] emb[chars[j][i]][p], so
          *   dw0[o][jE + p] += sum_i dtable[j][i][o] emb[chars[j][i]][p]
          * (A[o][i] = dtable[j][i][o], in dj, read transposed in place). */
         if (dw0)
-            matmul_acc_serial(dw0 + (size_t)j * e, in, dj, 1, (size_t)h, embj,
-                              (size_t)e, 1, h, e, u);
-        /* and position j's part of demb,
-         *   demb_parts[j][i][p] = sum_o dtable[j][i][o] w0[o][jE + p],
-         * while position j's gradient is still in this core's cache. */
-        if (demb)
-            matmul_serial(demb_parts + (size_t)j * ve, (size_t)e, dj,
-                          (size_t)h, 1, w0 + (size_t)j * e, in, 1, u, e, h);
+            matmul_acc_serial(dw0 + (size_t)o0 * in + (size_t)j * e, in, dj, 1,
+                              hh, embj, (size_t)e, 1, (int)hh, e, u);
+        /* and each block b's part of demb,
+         *   part[b][i][p] = sum over o in block b of dtable[j][i][o] w0[o][jE + p],
+         *   sums[b][chars[j][i]] += part[b][i]. */
+        for (int b = b_first; demb && b < b_end; b++) {
+            Block k = block_of(b, h);
+            float *pb = part + (size_t)b * ve, *sb = sums + (size_t)b * ve;
+            matmul_serial(pb, (size_t)e, dj + (k.k0 - (size_t)o0), hh, 1,
+                          w0 + k.k0 * in + (size_t)j * e, in, 1, u, e, k.width);
+            for (int i = 0; i < u; i++) {
+                float *dst = sb + (size_t)chars[i] * e;
+                const float *src = pb + (size_t)i * e;
+                for (int p = 0; p < e; p++)
+                    dst[p] += src[p];
+            }
+        }
     }
 #pragma omp barrier
-    /* (every part is complete)
-     *   demb[chars[j][i]] += demb_parts[j][i], for j = 0, 1, ..., T-1
-     * Each thread owns a range of demb's elements and adds the parts in
-     * increasing j: the same sums in the same order for any number of
-     * threads. The ranges are cut at multiples of 16 floats, so two
-     * threads never write one cache line. */
+    /* (every block's sum is complete)
+     *   demb += sums[0] + sums[1] + ..., added in that order
+     * Each thread owns a range of demb's elements, cut at multiples of 16
+     * floats, so two threads never write one cache line. A character no
+     * row read gets zeros. */
     if (demb) {
         long i0, i1;
         thread_range((long)ve, 16, &i0, &i1);
-        for (int j = 0; j < t; j++) {
-            const float *pj = demb_parts + (size_t)j * ve;
-            const int32_t *chars = ix->chars + (size_t)j * v;
-            for (int i = 0; i < ix->count[j]; i++) {
-                /* Row i's part goes to demb's row chars[i]: the elements
-                 * [c E, (c + 1) E) of which this thread owns [i0, i1). */
-                long c0 = (long)chars[i] * e, from = c0 > i0 ? c0 : i0;
-                long to = c0 + e < i1 ? c0 + e : i1;
-                for (long k = from; k < to; k++)
-                    demb[k] += pj[(size_t)i * e + (size_t)(k - c0)];
-            }
+        for (int b = 0; b < blocks; b++) {
+            const float *sb = sums + (size_t)b * ve;
+            for (long k = i0; k < i1; k++)
+                demb[k] += sb[k];
         }
     }
 }
 
-void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
-                    const float *dz, const TableRows *ix, const float *w0,
-                    int n, int t, int v, int e, int h)
+void table_backward(float *dw0, float *db0, float *demb, float *dtable,
+                    float *demb_parts, const float *dz, const TableRows *ix,
+                    const float *w0, int n, int t, int v, int e, int h)
 {
     PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
-                  backward_positions(dw0, demb, dtable, demb_parts, dz, ix, w0,
-                                     n, t, v, e, h));
+                  backward_hidden(dw0, db0, demb, dtable, demb_parts, dz, ix,
+                                  w0, n, t, v, e, h));
 }

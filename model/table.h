@@ -13,14 +13,32 @@
  *
  * A training step builds only the rows its batch reads (TableRows).
  *
- * Shapes (legend in model.h): table, dtable (T, V, H); emb (V, E);
- * demb_parts (T, V, E); w0 (H, T*E); ctx (N, T); z, dz (N, H). */
+ * The table's hidden units are stored in blocks of TABLE_BLOCK (the last
+ * may be narrower), each block a (T, V, width) array of its own, one
+ * after another: table_at says where table[t][c][o] is. Threads share out
+ * the table's passes by these blocks (table.c says why).
+ *
+ * Shapes (legend in model.h): table, dtable (T, V, H) in that layout; emb (V, E);
+ * demb_parts (table_demb_parts_floats); w0 (H, T*E); ctx (N, T);
+ * z, dz (N, H). */
 #ifndef TINYCHAR_TABLE_H
 #define TINYCHAR_TABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../common/error.h"
+
+#define TABLE_BLOCK 128
+
+/* Where table[j][c][o] is, in a table of T positions, V characters and H
+ * hidden units: block b = o / TABLE_BLOCK starts after b full blocks. */
+static inline size_t table_at(int t, int v, int h, int j, int c, int o)
+{
+    size_t k0 = (size_t)o / TABLE_BLOCK * TABLE_BLOCK;
+    size_t width = (size_t)h - k0 < TABLE_BLOCK ? (size_t)h - k0 : TABLE_BLOCK;
+    return k0 * t * v + ((size_t)j * v + c) * width + ((size_t)o - k0);
+}
 
 /* The table rows a batch reads. Training builds only those: at position t
  * a batch of B rows uses at most min(B, V) characters (names, B 64, T 8:
@@ -62,25 +80,29 @@ void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
 void table_forward(float *z, const float *table, const float *b0,
                    const int32_t *ids, int n, int t, int v, int h);
 
+/* Floats of table_backward's demb_parts: two (V, E) arrays for each block
+ * of hidden units (table.c). */
+size_t table_demb_parts_floats(int v, int e, int h);
+
 /* Backward of table_build_rows composed with table_forward, adding into
- * dw0 (H, T*E) and demb (V, E); either may be NULL. ix is what
+ * dw0 (H, T*E), db0 (H) and demb (V, E); any may be NULL. ix is what
  * table_build_rows filled for this batch. dtable (T, V, H) and demb_parts
- * (T, V, E) are scratch, their contents afterwards unspecified; the table
- * itself is never read, so dtable may be the table's own memory
- * (model_backward passes it). With dtable[t][i] = d loss / d table[t][i],
- * for the rows i < count[t] alone (the others are read by no row, so
- * their gradient is zero):
+ * are scratch, their contents afterwards unspecified; the table itself is
+ * never read, so dtable may be the table's own memory (model_backward
+ * passes it). With dtable[t][i] = d loss / d table[t][i], for the rows
+ * i < count[t] alone (the others are read by no row, so their gradient is
+ * zero):
+ *     db0 += sum of dz's rows, in row order
  *     dtable[t][i] = sum of dz[r] over the batch rows r with ids[r][t] = i
  *     dw0[:, tE:(t+1)E] += dtable[t]^T ix->emb[t]
- *     demb_parts[t] = dtable[t] w0[:, tE:(t+1)E]
- *     demb[chars[t][i]] += demb_parts[t][i], over t in increasing order
- * Each thread computes its positions t one at a time in one (V, H) slice
- * of the scratch, which stays in its core's cache (the parts of demb are
- * computed while dtable[t] is there); the parts are then added in
- * increasing t. The bias gradient (the sum of dz's rows) is the caller's,
- * as for any linear layer. */
-void table_backward(float *dw0, float *demb, float *dtable, float *demb_parts,
-                    const float *dz, const TableRows *ix, const float *w0,
-                    int n, int t, int v, int e, int h);
+ *     demb[chars[t][i]] += dtable[t][i] w0[:, tE:(t+1)E]
+ * The last sum runs over the hidden units in blocks of TABLE_BLOCK: each
+ * block's part, summed over t in increasing order, then the blocks' sums
+ * added to demb in block order. Each thread computes its hidden units of
+ * the positions t one at a time in one (V, width) slice of the scratch,
+ * which stays in its core's cache. */
+void table_backward(float *dw0, float *db0, float *demb, float *dtable,
+                    float *demb_parts, const float *dz, const TableRows *ix,
+                    const float *w0, int n, int t, int v, int e, int h);
 
 #endif

@@ -311,6 +311,18 @@ START_TEST(test_matmul_thread_determinism)
             ck_assert_msg(memcmp(c0, c1, (size_t)m * n * sizeof *c0) == 0,
                           "matmul %dx%dx%d layout %d: matmul_acc_serial differs",
                           m, n, k, layout);
+            /* So must matmul_acc_cols, which shares C by columns whatever
+             * its shape, adding into the C it is given. */
+            for (size_t t = 0; t < sizeof counts / sizeof *counts; t++) {
+                for (size_t i = 0; i < (size_t)m * n; i++)
+                    c1[i] = (float)(i % 7) * 0.25f;
+                omp_set_num_threads(counts[t]);
+                matmul_acc_cols(c1, (size_t)n, a, st[0], st[1], b, st[2], st[3],
+                                m, n, k);
+                ck_assert_msg(memcmp(c0, c1, (size_t)m * n * sizeof *c0) == 0,
+                              "matmul %dx%dx%d layout %d: matmul_acc_cols at %d "
+                              "threads differs", m, n, k, layout, counts[t]);
+            }
         }
         free(a);
         free(b);
@@ -504,7 +516,7 @@ typedef struct {
 static double tanh_objective(void *p)
 {
     TanhCase *k = p;
-    tanh_forward(k->y, k->x, TN);
+    tanh_forward(k->y, k->x, 3, TN / 3);
     return project(k->c, k->y, TN);
 }
 
@@ -516,26 +528,26 @@ START_TEST(test_tanh)
     for (int i = 0; i < TN; i++)
         k.x[i] = (float)(4.0 * rng_uniform(&rng) - 2.0); /* in [-2, 2) */
     fill_normal(k.c, TN, 1.0, &rng);
-    tanh_forward(k.y, k.x, TN);
+    tanh_forward(k.y, k.x, 3, TN / 3);
     for (int i = 0; i < TN; i++)
         ck_assert_double_eq_tol(k.y[i], tanh((double)k.x[i]), 1e-6);
     /* In place (y == x) gives the same. */
     float z[TN];
     memcpy(z, k.x, sizeof z);
-    tanh_forward(z, z, TN);
+    tanh_forward(z, z, 3, TN / 3);
     ck_assert_mem_eq(z, k.y, sizeof z);
     /* Large inputs saturate to +-1, not NaN. */
     float big[2] = {50.0f, -50.0f};
-    tanh_forward(big, big, 2);
+    tanh_forward(big, big, 1, 2);
     ck_assert(big[0] == 1.0f && big[1] == -1.0f);
     /* NaN stays NaN, so a diverged layer reaches the loss check. */
     float nan_in[2] = {NAN, -NAN};
-    tanh_forward(nan_in, nan_in, 2);
+    tanh_forward(nan_in, nan_in, 2, 1);
     ck_assert(isnan(nan_in[0]) && isnan(nan_in[1]));
     /* Relative accuracy across the whole range, both branches included. */
     for (int i = -4000; i <= 4000; i++) {
         float x = (float)i / 400.0f, y;
-        tanh_forward(&y, &x, 1);
+        tanh_forward(&y, &x, 1, 1);
         double want = tanh((double)x);
         ck_assert_msg(fabs(y - want) <= 2e-7 * fabs(want) + 1e-30,
                       "tanh(%g) = %.9g, want %.9g", x, y, want);
@@ -545,12 +557,12 @@ START_TEST(test_tanh)
     float dx[TN];
     for (int i = 0; i < TN; i++)
         dx[i] = NAN;
-    tanh_backward(dx, k.c, k.y, TN);
+    tanh_backward(dx, k.c, k.y, 3, TN / 3);
     /* In place (dx == dy) gives the same (checked before check_grad, whose
      * forward passes leave k.y at a perturbed input). */
     float dxy[TN];
     memcpy(dxy, k.c, sizeof dxy);
-    tanh_backward(dxy, dxy, k.y, TN);
+    tanh_backward(dxy, dxy, k.y, 3, TN / 3);
     ck_assert_mem_eq(dxy, dx, sizeof dxy);
     assert_nonzero_grad("tanh dx", check_grad("tanh dx", k.x, dx, TN,
                                               tanh_objective, &k));
@@ -1400,7 +1412,7 @@ START_TEST(test_table_forward_groups)
                 for (int o = 0; o < h; o++) {
                     float sum = bias ? b0[o] : 0.0f;
                     for (int j = 0; j < t; j++)
-                        sum += table[((size_t)j * v + ctx[r * t + j]) * h + o];
+                        sum += table[table_at(t, v, h, j, ctx[r * t + j], o)];
                     want[(size_t)r * h + o] = sum;
                 }
             for (size_t i = 0; i < (size_t)N * h; i++)
