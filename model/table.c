@@ -21,9 +21,10 @@
  * calling thread (inside the model's region, common/parallel.h, every pass
  * is shared out). At these, the names model (T*V*E*H = 1.3M multiply-adds)
  * built and back-propagated its table on both cores even before the model
- * ran its passes in one region: each thread's positions and its slice of
- * the gradient stay in its own cache, and 1000 steps of the bench's M
- * config at 2 threads took 0.24 s instead of 0.29 s (medians of 10). */
+ * ran its passes in one region (its threads then owned positions: each
+ * thread's positions and its slice of the gradient stayed in its own
+ * cache), and 1000 steps of the bench's M config at 2 threads took 0.24 s
+ * instead of 0.29 s (medians of 10). */
 #define PARALLEL_MIN_MACS (1L << 20) /* table_build(_rows), table_backward:
                                       * of T*V*E*H, a bound on the rows built */
 #define PARALLEL_MIN_ADDS (1L << 19) /* table_forward */
