@@ -139,24 +139,13 @@ void linear_backward(float *dx, float *dw, float *db, const float *dy,
                       bias_gradient(db, dy, n, out));
 }
 
-/* tanh in float, written so the compiler can vectorize it (libm's tanhf is a
- * function call per element and was a quarter of the training time). The
- * method and coefficients are those of Cephes' tanhf, relative error about
- * 1e-7 (tests/test_model.c checks it against double-precision tanh):
- *   |x| < 0.625:  tanh x = x + x^3 P(x^2), an odd minimax polynomial
- *   otherwise:    tanh x = sign(x) (1 - 2 / (exp(2|x|) + 1))
- * exp is Cephes' expf: 2|x| = n ln2 + r with |r| <= ln2/2, exp(r) by a
- * degree-6 polynomial, times 2^n built in the exponent bits. 2|x| is capped
- * at 20, where tanh is 1 to float precision. Both branches are computed and
- * one selected, which keeps the loop free of branches. */
-static inline float tanh_fast(float x)
+/* e^z for z in [-87, 20], in float, written so the compiler can vectorize
+ * it (libm's expf is a function call per element): Cephes' expf, relative
+ * error about 1e-7. z = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6
+ * polynomial, times 2^n built in the exponent bits (2^-126 .. 2^29 over
+ * that range, all normal floats). */
+static inline float exp_fast(float z)
 {
-    float ax = fabsf(x);
-    float s = x * x;
-    float small = ((((-5.70498872745e-3f * s + 2.06390887954e-2f) * s -
-                     5.37397155531e-2f) * s + 1.33314422036e-1f) * s -
-                   3.33332819422e-1f) * s * x + x;
-    float z = 2.0f * ax < 20.0f ? 2.0f * ax : 20.0f;
     /* n = round(z / ln 2), by the add-and-subtract-2^23 trick. */
     float n = (z * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     /* r = z - n ln2, with ln2 split in two parts so r is exact enough. */
@@ -165,7 +154,25 @@ static inline float tanh_fast(float x)
                   8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
                 1.6666665459e-1f) * r + 5.0000001201e-1f) * (r * r) + r + 1.0f;
     union { int32_t i; float f; } two_n = {.i = ((int32_t)n + 127) << 23};
-    float e = p * two_n.f;
+    return p * two_n.f;
+}
+
+/* tanh in float, written so the compiler can vectorize it (libm's tanhf is a
+ * function call per element and was a quarter of the training time). The
+ * method and coefficients are those of Cephes' tanhf, relative error about
+ * 1e-7 (tests/test_model.c checks it against double-precision tanh):
+ *   |x| < 0.625:  tanh x = x + x^3 P(x^2), an odd minimax polynomial
+ *   otherwise:    tanh x = sign(x) (1 - 2 / (exp(2|x|) + 1))
+ * 2|x| is capped at 20, where tanh is 1 to float precision. Both branches
+ * are computed and one selected, which keeps the loop free of branches. */
+static inline float tanh_fast(float x)
+{
+    float ax = fabsf(x);
+    float s = x * x;
+    float small = ((((-5.70498872745e-3f * s + 2.06390887954e-2f) * s -
+                     5.37397155531e-2f) * s + 1.33314422036e-1f) * s -
+                   3.33332819422e-1f) * s * x + x;
+    float e = exp_fast(2.0f * ax < 20.0f ? 2.0f * ax : 20.0f);
     float big = copysignf(1.0f - 2.0f / (e + 1.0f), x);
     /* Written so that NaN (for which every comparison is false) takes the
      * polynomial branch and stays NaN, rather than becoming +-1. */
@@ -226,12 +233,18 @@ static void softmax_rows(float *loss, float *probs, const float *logits,
             if (lr[j] > max)
                 max = lr[j];
         float target_shifted = lr[targets ? targets[r] : 0] - max;
-        double sum = 0.0;
         for (int j = 0; j < v; j++) {
-            float e = expf(lr[j] - max);
-            pr[j] = e;
-            sum += e;
+            /* e^x for x <= 0. Below -87, where e^x < 2e-38 and leaves
+             * exp_fast's range, e^-87 stands in: no sum or draw can tell
+             * it from e^x. NaN stays NaN, so that a diverged model's loss
+             * is NaN. */
+            float x = lr[j] - max;
+            float e = exp_fast(x > -87.0f ? x : -87.0f);
+            pr[j] = x == x ? e : x;
         }
+        double sum = 0.0;
+        for (int j = 0; j < v; j++)
+            sum += pr[j];
         float inv = (float)(1.0 / sum);
         for (int j = 0; j < v; j++)
             pr[j] *= inv;
