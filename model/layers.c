@@ -127,7 +127,8 @@ void linear_backward(float *dx, float *dw, float *db, const float *dy,
      * own barrier (about half a microsecond), which keeps this plain. */
     /* dx[r][i] = sum_o dy[r][o] w[o][i]      (dx = dy W)
      * Threads own columns of dx (the input's features: hidden units, or
-     * the embeddings' elements), as tanh_backward then reads them. */
+     * the embeddings' elements), as tanh_backward then reads them, where
+     * dx is wide enough to go round (matmul.h). */
     if (dx)
         matmul_acc_cols(dx, (size_t)in, dy, (size_t)out, 1, w, (size_t)in, 1, n,
                         in, out);

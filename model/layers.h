@@ -29,14 +29,15 @@ void linear_forward(float *y, const float *x, const float *w, const float *b,
                     int n, int in, int out);
 /* Adds into dx (N, IN), dw (OUT, IN), db (OUT):
  *   dx = dy W        dw = dy^T x        db = sum over rows of dy
- * Threads own columns of dx, as in tanh_backward. */
+ * Threads own columns of dx where it is wide enough, as in tanh_backward. */
 void linear_backward(float *dx, float *dw, float *db, const float *dy,
                      const float *x, const float *w, int n, int in, int out);
 
 /* The activation: y = tanh(x), elementwise (y may be x).
- *   x, y (N, H): threads own columns (hidden units), as in the first
- *   layer's table passes (table.c), so an activation stays in the cache
- *   of the core that computed it. */
+ *   x, y (N, H): threads own ranges of columns (hidden units), as in the
+ *   first layer's table passes and in dx (the same ones where H splits
+ *   evenly into blocks), so an activation mostly stays in the cache of
+ *   the core that computed it. */
 void tanh_forward(float *y, const float *x, int n, int h);
 /* dx = dy * (1 - y^2), since d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2.
  * Writes dx (not +=); dx may be dy.   dx, dy, y (N, H) */

@@ -362,7 +362,7 @@ static void pack_a(float *ap, const float *a, size_t a_row, size_t a_col,
 
 /* How a product is computed: C = A B (the first block of the sum stores,
  * the later ones add) rather than C += A B; and its threads' shares whole
- * column panels of C, whatever its shape. */
+ * column panels of C whenever there is one for each thread. */
 enum { STORE = 1, BY_COLS = 2 };
 
 /* Thread t of nt's share of C += A B (C = A B with STORE), packing B into
@@ -380,8 +380,9 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                           int t, int nt, int how)
 {
     int row_blocks = (m + MR - 1) / MR, col_panels = (n + NR - 1) / NR;
-    int split_rows = !(how & BY_COLS) &&
-                     (row_blocks >= 2 * nt || row_blocks >= col_panels);
+    int split_rows = (how & BY_COLS) && col_panels >= nt
+                         ? 0
+                         : row_blocks >= 2 * nt || row_blocks >= col_panels;
     int store = how & STORE;
     int units = split_rows ? row_blocks : col_panels;
     int u0 = (int)((long)units * t / nt), u1 = (int)((long)units * (t + 1) / nt);

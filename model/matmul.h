@@ -20,10 +20,10 @@ void matmul_acc(float *c, size_t ldc, const float *a, size_t a_row,
                 size_t a_col, const float *b, size_t b_row, size_t b_col,
                 int m, int n, int k);
 
-/* matmul_acc with C shared among the threads by columns, whatever its
- * shape (each thread's columns whole panels of the micro-kernel's width,
- * in thread order), for a C that the caller's next pass reads by
- * columns. The same bits. */
+/* matmul_acc with C shared among the threads by columns whenever C has
+ * at least one panel of the micro-kernel's width (32 floats with AVX-512)
+ * per thread (each thread's columns whole panels, in thread order), for
+ * a C that the caller's next pass reads by columns. The same bits. */
 void matmul_acc_cols(float *c, size_t ldc, const float *a, size_t a_row,
                      size_t a_col, const float *b, size_t b_row, size_t b_col,
                      int m, int n, int k);

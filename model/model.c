@@ -152,8 +152,8 @@ void model_randomize(Model *m, Rng *rng)
 #define ZERO_PARALLEL_MIN (1L << 18)
 
 /* x (N, C) = 0, this thread's columns of every row: the activation
- * gradients dh and dx, which the linear layers then add into by the same
- * columns (layers.h). */
+ * gradients dh and dx, which the linear layers then add into by columns
+ * (layers.h; the same ones where C splits evenly into 32-float panels). */
 static void zero_columns(float *x, int n, int c)
 {
     long lo, hi;
@@ -315,7 +315,8 @@ double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
          * (B, T), slot (V) */
         floats += (double)c->context * (V * c->embed + V + 1 + B) + V;
         if (training) /* and the parts of d emb */
-            floats += (double)c->context * V * c->embed;
+            floats += (double)table_demb_parts_floats(c->vocab, c->embed,
+                                                      c->hidden);
     }
     return floats * sizeof(float);
 }

@@ -42,7 +42,7 @@
  * own, and the threads of a split by positions, which read their
  * positions' column blocks of W_0 in every row while the update splits
  * W_0 by rows, made the names model's update take 27 us a step at 2
- * threads; it takes 14. The blocks are fixed, whatever the thread count,
+ * threads; it takes 15. The blocks are fixed, whatever the thread count,
  * because demb sums over hidden units in these blocks. */
 
 /* This thread's hidden units [*o0, *o1): whole blocks, all of them
@@ -298,8 +298,8 @@ static void backward_hidden(float *dw0, float *db0, float *demb, float *dtable,
     }
     /* dj (V, hh): position j's gradient, this thread's hidden units of it,
      * reused for every j in the memory of this thread's blocks of dtable
-     * (T*V*hh floats): it stays in this core's cache, and its products
-     * are computed while it is there. */
+     * (T*V*hh floats): it stays in this core's cache where it fits (M:
+     * 27 x 128 floats), and its products are computed while it is there. */
     float *dj = dtable + (size_t)o0 * t * v;
     for (int j = 0; j < t && hh > 0; j++) {
         int u = ix->count[j];

@@ -18,7 +18,8 @@
  * after another: table_at says where table[t][c][o] is. Threads share out
  * the table's passes by these blocks (table.c says why).
  *
- * Shapes (legend in model.h): table, dtable (T, V, H) in that layout; emb (V, E);
+ * Shapes (legend in model.h): table (T, V, H) in that layout; dtable the
+ * same memory (table_backward); emb (V, E);
  * demb_parts (table_demb_parts_floats); w0 (H, T*E); ctx (N, T);
  * z, dz (N, H). */
 #ifndef TINYCHAR_TABLE_H
@@ -99,8 +100,8 @@ size_t table_demb_parts_floats(int v, int e, int h);
  * The last sum runs over the hidden units in blocks of TABLE_BLOCK: each
  * block's part, summed over t in increasing order, then the blocks' sums
  * added to demb in block order. Each thread computes its hidden units of
- * the positions t one at a time in one (V, width) slice of the scratch,
- * which stays in its core's cache. */
+ * the positions t one at a time in one (V, its hidden units) slice of the
+ * scratch, reused for every t. */
 void table_backward(float *dw0, float *db0, float *demb, float *dtable,
                     float *demb_parts, const float *dz, const TableRows *ix,
                     const float *w0, int n, int t, int v, int e, int h);

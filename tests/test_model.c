@@ -970,10 +970,10 @@ END_TEST
  * model's passes runs in one parallel region (B*H >= MODEL_PARALLEL_MIN,
  * model.c) whose layers share out their loops, so this compares the two
  * (it fails without the barrier that ends each layer there). The configs
- * have V from 3 to 70 and sizes above the table passes' own thresholds
- * (table.c: T*V*E*H >= 2^20, N*T*H >= 2^19); one has fewer
- * positions than threads (T 2), one fewer 16-float blocks of demb (V 3,
- * E 32: 6 blocks) than threads. Each count
+ * have V from 3 to 70; one has fewer blocks of hidden units (table.h)
+ * than threads (H 96: one), two a partial last block (H 320 and 704: 64
+ * wide), one fewer 16-float ranges of demb (V 3, E 32: 6) than threads.
+ * Each count
  * runs the pass twice on the same activations: the backward pass leaves
  * gradients in the table's memory, and the second forward pass must
  * build it anew and give the same bits. */
@@ -1345,9 +1345,10 @@ START_TEST(test_table_rows)
         read += fabs(m.grads[7 * (size_t)cfg.embed + p]);
     ck_assert_msg(read > 0.0, "d emb[7] is zero");
 #ifdef _OPENMP
-    /* Positions of 1 to 4 rows are shared out among threads by their rows
-     * (table.c; B * H = 8440 puts the model's passes in one parallel
-     * region, model.c): the very same bits at 2, 3 and 8 threads as at 1. */
+    /* H 211 is two blocks of hidden units (table.h: 128 and a partial 83),
+     * shared out among the threads, some of which have none at 3 and 8
+     * (B * H = 8440 puts the model's passes in one parallel region,
+     * model.c): the very same bits at 2, 3 and 8 threads as at 1. */
     int saved = omp_get_max_threads();
     const int counts[] = {1, 2, 3, 8};
     float *g1 = falloc(m.n_params);
