@@ -114,7 +114,8 @@ typedef struct {
     float *dz;                     /* (B, H) training only: d loss / d (pre-tanh) */
     float *dx;                     /* (B, T*E) training only */
     /* The first layer by table (table.h), when it is the cheaper route: */
-    float *table;                  /* (T, V, H) or NULL: the direct route;
+    float *table;                  /* (T, V, H) in blocks of hidden units
+                                    * (table_at), or NULL: the direct route;
                                     * model_backward overwrites it with its
                                     * gradient, as the next forward pass
                                     * builds it anew */

@@ -30,6 +30,8 @@
 
 #include "../common/error.h"
 
+/* Hidden units per block: the names model (H 256) has two, one for each
+ * of two threads. */
 #define TABLE_BLOCK 128
 
 /* Where table[j][c][o] is, in a table of T positions, V characters and H
