@@ -5,6 +5,7 @@
  * bit-identical for any number of threads. */
 #include "layers.h"
 
+#include "blocks.h"
 #include "matmul.h"
 
 #include <math.h>
@@ -19,6 +20,9 @@
  * among the threads of a region (the model's, or the pass's own) or run by
  * the caller alone. */
 #define PARALLEL_MIN 32768L
+/* The same for the linear layers on blocks, in multiply-adds (as in
+ * matmul.c). */
+#define PARALLEL_MIN_MACS (1L << 20)
 
 /* y[i] += alpha * x[i] */
 static void axpy(float *y, float alpha, const float *x, int n)
@@ -140,6 +144,69 @@ void linear_backward(float *dx, float *dw, float *db, const float *dy,
                       bias_gradient(db, dy, n, out));
 }
 
+/* ---- the same layers for activations stored in blocks (blocks.h) ---- */
+
+/* This thread's rows of y = b + x W^T: y[r] = b, then x's blocks added one
+ * after another, y[r] += x_b[r] W[:, k0:k0+width]^T. */
+static void linear_rows_blocks(float *y, const float *x, const float *w,
+                               const float *b, int n, int in, int out)
+{
+    long r0, r1;
+    thread_range(n, 8, &r0, &r1);
+    if (r1 <= r0)
+        return;
+    for (long r = r0; r < r1; r++)
+        set_bias(y + (size_t)r * out, b, out);
+    for (int bk = 0; bk < block_count(in); bk++) {
+        Block k = block_of(bk, in);
+        matmul_acc_serial(y + (size_t)r0 * out, (size_t)out,
+                          x + k.k0 * n + (size_t)r0 * k.width, (size_t)k.width, 1,
+                          w + k.k0, 1, (size_t)in, (int)(r1 - r0), out, k.width);
+    }
+}
+
+void linear_forward_blocks(float *y, const float *x, const float *w,
+                           const float *b, int n, int in, int out)
+{
+    PARALLEL_CALL(parallel_worth((long)n * in * out, PARALLEL_MIN_MACS),
+                  linear_rows_blocks(y, x, w, b, n, in, out));
+}
+
+/* The three gradients of linear_backward_blocks, this thread's share of
+ * each: its blocks of dx, its rows of dw, its elements of db. */
+static void linear_grads_blocks(float *dx, float *dw, float *db, const float *dy,
+                                const float *x, const float *w, int n, int in,
+                                int out)
+{
+    /* dx_b = dy W[:, k0:k0+width], written. */
+    long o0, o1;
+    hidden_range(in, &o0, &o1);
+    for (int bk = (int)(o0 / HIDDEN_BLOCK); dx && (long)bk * HIDDEN_BLOCK < o1; bk++) {
+        Block k = block_of(bk, in);
+        matmul_serial(dx + k.k0 * n, (size_t)k.width, dy, (size_t)out, 1, w + k.k0,
+                      (size_t)in, 1, n, k.width, out);
+    }
+    /* dw[o][k0 + i] += sum_r dy[r][o] x_b[r][i], for this thread's rows o. */
+    long v0, v1;
+    thread_range(out, 1, &v0, &v1);
+    for (int bk = 0; dw && v1 > v0 && bk < block_count(in); bk++) {
+        Block k = block_of(bk, in);
+        matmul_acc_serial(dw + (size_t)v0 * in + k.k0, (size_t)in, dy + v0, 1,
+                          (size_t)out, x + k.k0 * n, (size_t)k.width, 1,
+                          (int)(v1 - v0), k.width, n);
+    }
+    if (db)
+        bias_gradient(db, dy, n, out);
+}
+
+void linear_backward_blocks(float *dx, float *dw, float *db, const float *dy,
+                            const float *x, const float *w, int n, int in,
+                            int out)
+{
+    PARALLEL_CALL(parallel_worth((long)n * in * out, PARALLEL_MIN_MACS),
+                  linear_grads_blocks(dx, dw, db, dy, x, w, n, in, out));
+}
+
 /* e^z for z in [-87, 20], in float, written so the compiler can vectorize
  * it (libm's expf is a function call per element): Cephes' expf, relative
  * error about 1e-7. z = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6
@@ -216,6 +283,36 @@ void tanh_backward(float *dx, const float *dy, const float *y, int n, int h)
 {
     PARALLEL_CALL(parallel_worth((long)n * h, PARALLEL_MIN),
                   tanh_gradients(dx, dy, y, n, h));
+}
+
+/* y = tanh(x) for this thread's blocks: one run of memory. */
+static void tanh_values_blocks(float *y, const float *x, int n, int h)
+{
+    long o0, o1;
+    hidden_range(h, &o0, &o1);
+    for (size_t i = (size_t)o0 * n; i < (size_t)o1 * n; i++)
+        y[i] = tanh_fast(x[i]);
+}
+
+void tanh_forward_blocks(float *y, const float *x, int n, int h)
+{
+    PARALLEL_CALL(parallel_worth((long)n * h, PARALLEL_MIN),
+                  tanh_values_blocks(y, x, n, h));
+}
+
+static void tanh_gradients_blocks(float *dx, const float *dy, const float *y,
+                                  int n, int h)
+{
+    long o0, o1;
+    hidden_range(h, &o0, &o1);
+    for (size_t i = (size_t)o0 * n; i < (size_t)o1 * n; i++)
+        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+void tanh_backward_blocks(float *dx, const float *dy, const float *y, int n, int h)
+{
+    PARALLEL_CALL(parallel_worth((long)n * h, PARALLEL_MIN),
+                  tanh_gradients_blocks(dx, dy, y, n, h));
 }
 
 static void softmax_rows(float *loss, float *probs, const float *logits,

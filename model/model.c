@@ -264,7 +264,7 @@ int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
     free(a->demb_parts);
     table_rows_free(&a->table_rows);
     a->table = a->demb_parts = NULL;
-    a->frozen = 0;
+    a->frozen = a->hidden_blocks = 0;
     if (!use)
         return 0;
     alloc_table(a, c, err);
@@ -273,8 +273,13 @@ int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
                                     err);
     if (a->table && (a->demb_parts || !a->training) &&
         table_rows_init(&a->table_rows, c->context, c->vocab, c->embed,
-                        a->max_batch, err) == 0)
+                        a->max_batch, err) == 0) {
+        /* The table's passes share out blocks of hidden units; so can
+         * every pass up to the output layer (blocks.h), when there is no
+         * second hidden layer. One row is the same in either layout. */
+        a->hidden_blocks = c->layers == 1 && a->max_batch > 1;
         return 0;
+    }
     acts_use_table(a, c, 0, err); /* frees what was allocated */
     return -1;
 }
@@ -364,18 +369,19 @@ static void forward_layers(const Model *m, Activations *a, const int32_t *ctx,
 {
     const ModelConfig *c = &m->cfg;
     int T = c->context, E = c->embed, H = c->hidden, V = c->vocab;
+    int blocked = a->hidden_blocks;
     /* 1. Embedding lookup: x = concat(emb[ctx[0]], ..., emb[ctx[T-1]]),
      *    and the first linear layer: x W_0^T + b_0. */
     if (a->frozen) {
         /* The same numbers, computed per character (table.h), from the
          * table of every character that acts_freeze built. */
-        table_forward(a->h[0], a->table, m->p.b[0], ctx, batch, T, V, H);
+        table_forward(a->h[0], blocked, a->table, m->p.b[0], ctx, batch, T, V, H);
     } else if (a->table) {
         /* The same, from the table rows this batch reads. */
         table_build_rows(a->table, &a->table_rows, ctx, m->p.emb, m->p.w[0],
                          batch, T, V, E, H);
-        table_forward(a->h[0], a->table, m->p.b[0], a->table_rows.ids, batch,
-                      T, V, H);
+        table_forward(a->h[0], blocked, a->table, m->p.b[0], a->table_rows.ids,
+                      batch, T, V, H);
     } else {
         embedding_forward(a->x, m->p.emb, ctx, batch, T, E);
         linear_forward(a->h[0], a->x, m->p.w[0], m->p.b[0], batch, T * E, H);
@@ -385,11 +391,17 @@ static void forward_layers(const Model *m, Activations *a, const int32_t *ctx,
     for (int l = 0; l < c->layers; l++) {
         if (l > 0)
             linear_forward(a->h[l], a->h[l - 1], m->p.w[l], m->p.b[l], batch, H, H);
-        tanh_forward(a->h[l], a->h[l], batch, H);
+        if (blocked)
+            tanh_forward_blocks(a->h[l], a->h[l], batch, H);
+        else
+            tanh_forward(a->h[l], a->h[l], batch, H);
     }
     /* 3. Output layer: one score (logit) per vocabulary character. */
-    linear_forward(a->logits, a->h[c->layers - 1], m->p.wout, m->p.bout, batch,
-                   H, V);
+    if (blocked)
+        linear_forward_blocks(a->logits, a->h[0], m->p.wout, m->p.bout, batch, H, V);
+    else
+        linear_forward(a->logits, a->h[c->layers - 1], m->p.wout, m->p.bout,
+                       batch, H, V);
     /* 4. Loss: softmax cross-entropy of each row. */
     if (targets)
         softmax_cross_entropy_forward(a->losses, a->probs, a->logits, targets,
@@ -423,12 +435,21 @@ static void backward_layers(Model *m, Activations *a, const int32_t *ctx,
     softmax_cross_entropy_backward(a->dlogits, a->probs, targets,
                                    1.0f / (float)batch, batch, V);
     /* Output layer: into d wout, d bout and d h_{L-1}. */
-    zero_floats(a->dh, batch, H);
-    linear_backward(a->dh, m->g.wout, m->g.bout, a->dlogits, a->h[L - 1],
-                    m->p.wout, batch, H, V);
+    int blocked = a->hidden_blocks;
+    if (blocked) {
+        linear_backward_blocks(a->dh, m->g.wout, m->g.bout, a->dlogits, a->h[0],
+                               m->p.wout, batch, H, V); /* writes d h */
+    } else {
+        zero_floats(a->dh, batch, H);
+        linear_backward(a->dh, m->g.wout, m->g.bout, a->dlogits, a->h[L - 1],
+                        m->p.wout, batch, H, V);
+    }
     for (int l = L - 1; l >= 0; l--) {
         /* Through tanh: dz = dh * (1 - h^2). */
-        tanh_backward(a->dz, a->dh, a->h[l], batch, H);
+        if (blocked)
+            tanh_backward_blocks(a->dz, a->dh, a->h[l], batch, H);
+        else
+            tanh_backward(a->dz, a->dh, a->h[l], batch, H);
         /* Through the linear layer: into d W_l, d b_l and the gradient of
          * this layer's input (d h_{l-1}, or d x for the first layer). */
         if (l > 0) {
@@ -441,8 +462,8 @@ static void backward_layers(Model *m, Activations *a, const int32_t *ctx,
              * forward pass is done with it, and one (T, V, H) array
              * instead of two keeps a larger model's working set in cache. */
             table_backward(m->g.w[0], m->g.b[0], m->g.emb, a->table,
-                           a->demb_parts, a->dz, &a->table_rows, m->p.w[0],
-                           batch, T, V, E, H);
+                           a->demb_parts, a->dz, blocked, &a->table_rows,
+                           m->p.w[0], batch, T, V, E, H);
         } else {
             zero_floats(a->dx, batch, T * E);
             linear_backward(a->dx, m->g.w[0], m->g.b[0], a->dz, a->x, m->p.w[0],

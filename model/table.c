@@ -3,7 +3,7 @@
  * pre-activation is a sum of T table rows (in training, of the rows its
  * batch reads: table_build_rows), and the backward pass scatters the rows'
  * gradients into the table's gradient and multiplies back.
- * Threads own hidden units, in whole blocks of TABLE_BLOCK, the same in
+ * Threads own hidden units, in whole blocks of HIDDEN_BLOCK, the same in
  * every pass (their blocks of the table and dtable, their columns of z
  * and dz, their rows of W_0 and d W_0, their blocks' parts of demb), or
  * whole elements of demb, so results do not depend on the thread count. */
@@ -15,6 +15,7 @@
 
 #include "../common/mem.h"
 #include "../common/parallel.h"
+#include "blocks.h"
 #include "matmul.h"
 
 /* Below these sizes a pass called outside a parallel region runs on the
@@ -29,43 +30,16 @@
                                       * of T*V*E*H, a bound on the rows built */
 #define PARALLEL_MIN_ADDS (1L << 19) /* table_forward */
 
-/* Threads own whole blocks of TABLE_BLOCK hidden units (table.h), the
- * same in every pass of a step, so each reads and writes the same memory
- * on every thread: its rows of W_0 (which the optimizer's update also
- * splits by rows, optim.c) and of d W_0, its blocks of the table, its
- * columns of z and dz. On this machine (AMD Zen 4, 2 cores) a core that
- * writes a cache line the other core has read waits about 7 ns for it,
- * one line after another, and the cores' hardware prefetchers read lines
- * next to the ones they are asked for: threads that write alternate runs
- * of a few hundred bytes (column blocks of one row-major array) take each
- * other's lines all the time. So a block of the table is an array of its
- * own, and the threads of a split by positions, which read their
- * positions' column blocks of W_0 in every row while the update splits
- * W_0 by rows, made the names model's update take 27 us a step at 2
- * threads; it takes 15. The blocks are fixed, whatever the thread count,
- * because demb sums over hidden units in these blocks. */
-
-/* This thread's hidden units [*o0, *o1): whole blocks, all of them
- * outside a parallel region. */
-static void hidden_range(int h, long *o0, long *o1)
-{
-    thread_range(h, TABLE_BLOCK, o0, o1);
-}
-
-/* Block b of the table: the (T, V, width) array of hidden units
- * [k0, k0 + width). */
-typedef struct {
-    size_t k0;
-    int width;
-} Block;
-
-static Block block_of(int b, int h)
-{
-    Block k = {.k0 = (size_t)b * TABLE_BLOCK, .width = TABLE_BLOCK};
-    if (k.k0 + TABLE_BLOCK > (size_t)h)
-        k.width = h - (int)k.k0;
-    return k;
-}
+/* Threads own whole blocks of hidden units (blocks.h), the same in
+ * every pass of a step, so each reads and writes the same memory on every
+ * thread: its rows of W_0 (which the optimizer's update also splits by
+ * rows, optim.c) and of d W_0, its blocks of the table, its blocks (or
+ * columns) of z and dz. So a block of the table is an array of its own.
+ * The threads of a split by positions, which read their positions' column
+ * blocks of W_0 in every row while the update splits W_0 by rows, made the
+ * names model's update take 27 us a step at 2 threads (AMD Zen 4); it
+ * takes 15. The blocks are fixed, whatever the thread count, because
+ * demb sums over hidden units in these blocks. */
 
 /* This thread's blocks of rows 0 .. u-1 of table[j] for every j,
  *   (U, width) = emb rows (U, E) W_0[k0:k0+width, jE:(j+1)E]^T,
@@ -79,7 +53,7 @@ static void build_hidden(float *table, const float *emb_rows, size_t row_step,
     size_t in = (size_t)t * e;
     long o0, o1;
     hidden_range(h, &o0, &o1);
-    for (int b = (int)(o0 / TABLE_BLOCK); (long)b * TABLE_BLOCK < o1; b++) {
+    for (int b = (int)(o0 / HIDDEN_BLOCK); (long)b * HIDDEN_BLOCK < o1; b++) {
         Block k = block_of(b, h);
         float *block = table + k.k0 * t * v;
         for (int j = 0; j < t; j++)
@@ -221,12 +195,13 @@ static void add_rows(float *zr, const float *block, const int32_t *ids, int j0,
 }
 
 /* This thread's hidden units of every row of z, positions g at a time. */
-static void forward_hidden(float *z, const float *table, const float *b0,
-                           const int32_t *ctx, int n, int t, int v, int h, int g)
+static void forward_hidden(float *z, int blocked, const float *table,
+                           const float *b0, const int32_t *ctx, int n, int t,
+                           int v, int h, int g)
 {
     long o0, o1;
     hidden_range(h, &o0, &o1);
-    for (int b = (int)(o0 / TABLE_BLOCK); (long)b * TABLE_BLOCK < o1; b++) {
+    for (int b = (int)(o0 / HIDDEN_BLOCK); (long)b * HIDDEN_BLOCK < o1; b++) {
         Block k = block_of(b, h);
         const float *block = table + k.k0 * t * v;
         size_t width = (size_t)k.width;
@@ -234,7 +209,7 @@ static void forward_hidden(float *z, const float *table, const float *b0,
         for (int j0 = 0; j0 == 0 || j0 < t; j0 += g) {
             int j1 = j0 + g < t ? j0 + g : t;
             for (int r = 0; r < n; r++) {
-                float *zr = z + (size_t)r * h + k.k0;
+                float *zr = z + block_row(n, h, blocked, k, r);
                 if (j0 == 0) {
                     if (b0)
                         memcpy(zr, b0 + k.k0, width * sizeof *zr);
@@ -247,7 +222,7 @@ static void forward_hidden(float *z, const float *table, const float *b0,
     }
 }
 
-void table_forward(float *z, const float *table, const float *b0,
+void table_forward(float *z, int blocked, const float *table, const float *b0,
                    const int32_t *ctx, int n, int t, int v, int h)
 {
     /* As few groups as keep each within the bound, of equal size. */
@@ -258,12 +233,12 @@ void table_forward(float *z, const float *table, const float *b0,
     int g = t > 0 ? (int)(((size_t)t + groups - 1) / groups) : 1;
     /* Each thread owns its hidden units of every row, in every group. */
     PARALLEL_CALL(parallel_worth((long)n * t * h, PARALLEL_MIN_ADDS),
-                  forward_hidden(z, table, b0, ctx, n, t, v, h, g));
+                  forward_hidden(z, blocked, table, b0, ctx, n, t, v, h, g));
 }
 
 size_t table_demb_parts_floats(int v, int e, int h)
 {
-    size_t blocks = ((size_t)h + TABLE_BLOCK - 1) / TABLE_BLOCK;
+    size_t blocks = ((size_t)h + HIDDEN_BLOCK - 1) / HIDDEN_BLOCK;
     return 2 * blocks * (size_t)v * e;
 }
 
@@ -272,29 +247,32 @@ size_t table_demb_parts_floats(int v, int e, int h)
  * of dw0, their blocks' sums of demb), then, after a barrier, whole
  * elements of demb. */
 static void backward_hidden(float *dw0, float *db0, float *demb, float *dtable,
-                            float *demb_parts, const float *dz,
+                            float *demb_parts, const float *dz, int blocked,
                             const TableRows *ix, const float *w0, int n, int t,
                             int v, int e, int h)
 {
     size_t in = (size_t)t * e, ve = (size_t)v * e;
-    int blocks = (h + TABLE_BLOCK - 1) / TABLE_BLOCK;
+    int blocks = (h + HIDDEN_BLOCK - 1) / HIDDEN_BLOCK;
     /* sums[b] (V, E): block b's part of demb; part[b] (V, E): one
      * position's, before it is added to sums[b]. */
     float *sums = demb_parts, *part = demb_parts + (size_t)blocks * ve;
     long o0, o1;
     hidden_range(h, &o0, &o1);
     size_t hh = (size_t)(o1 - o0);
-    int b_first = (int)(o0 / TABLE_BLOCK);
-    int b_end = (int)((o1 + TABLE_BLOCK - 1) / TABLE_BLOCK);
+    int b_first = (int)(o0 / HIDDEN_BLOCK);
+    int b_end = (int)((o1 + HIDDEN_BLOCK - 1) / HIDDEN_BLOCK);
     if (demb && hh > 0)
         memset(sums + (size_t)b_first * ve, 0,
                (size_t)(b_end - b_first) * ve * sizeof *sums);
     /* Forward: z[r][o] = b0[o] + ..., so db0[o] += sum_r dz[r][o], rows in
      * order, as for any linear layer (layers.c). */
-    for (int r = 0; db0 && r < n; r++) {
-        const float *dzr = dz + (size_t)r * h;
-        for (long o = o0; o < o1; o++)
-            db0[o] += dzr[o];
+    for (int b = b_first; db0 && b < b_end; b++) {
+        Block k = block_of(b, h);
+        for (int r = 0; r < n; r++) {
+            const float *dzr = dz + block_row(n, h, blocked, k, r);
+            for (int o = 0; o < k.width; o++)
+                db0[k.k0 + o] += dzr[o];
+        }
     }
     /* dj (V, hh): position j's gradient, this thread's hidden units of it,
      * reused for every j in the memory of this thread's blocks of dtable
@@ -308,11 +286,15 @@ static void backward_hidden(float *dw0, float *db0, float *demb, float *dtable,
         /* Forward: z[r] += table[j][ids[r][j]], so each row's dz goes to
          * the table row it read; rows are added in increasing r. */
         memset(dj, 0, (size_t)u * hh * sizeof *dj);
-        for (int r = 0; r < n; r++) {
-            float *row = dj + (size_t)ix->ids[(size_t)r * t + j] * hh;
-            const float *dzr = dz + (size_t)r * h + o0;
-            for (size_t o = 0; o < hh; o++)
-                row[o] += dzr[o];
+        for (int b = b_first; b < b_end; b++) {
+            Block k = block_of(b, h);
+            for (int r = 0; r < n; r++) {
+                float *row = dj + (size_t)ix->ids[(size_t)r * t + j] * hh +
+                             (k.k0 - (size_t)o0);
+                const float *dzr = dz + block_row(n, h, blocked, k, r);
+                for (int o = 0; o < k.width; o++)
+                    row[o] += dzr[o];
+            }
         }
         /* Forward: table[j][i][o] = sum_p w0[o][jE + p] emb[chars[j][i]][p], so
          *   dw0[o][jE + p] += sum_i dtable[j][i][o] emb[chars[j][i]][p]
@@ -354,10 +336,11 @@ static void backward_hidden(float *dw0, float *db0, float *demb, float *dtable,
 }
 
 void table_backward(float *dw0, float *db0, float *demb, float *dtable,
-                    float *demb_parts, const float *dz, const TableRows *ix,
-                    const float *w0, int n, int t, int v, int e, int h)
+                    float *demb_parts, const float *dz, int blocked,
+                    const TableRows *ix, const float *w0, int n, int t, int v,
+                    int e, int h)
 {
     PARALLEL_CALL(parallel_worth((long)t * v * e * h, PARALLEL_MIN_MACS),
-                  backward_hidden(dw0, db0, demb, dtable, demb_parts, dz, ix,
-                                  w0, n, t, v, e, h));
+                  backward_hidden(dw0, db0, demb, dtable, demb_parts, dz,
+                                  blocked, ix, w0, n, t, v, e, h));
 }

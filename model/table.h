@@ -13,15 +13,15 @@
  *
  * A training step builds only the rows its batch reads (TableRows).
  *
- * The table's hidden units are stored in blocks of TABLE_BLOCK (the last
- * may be narrower), each block a (T, V, width) array of its own, one
- * after another: table_at says where table[t][c][o] is. Threads share out
- * the table's passes by these blocks (table.c says why).
+ * The table's hidden units are stored in blocks of HIDDEN_BLOCK (the last
+ * may be narrower, blocks.h), each block a (T, V, width) array of its own,
+ * one after another: table_at says where table[t][c][o] is. Threads share
+ * out the table's passes by these blocks (blocks.h and table.c say why).
  *
  * Shapes (legend in model.h): table (T, V, H) in that layout; dtable the
  * same memory (table_backward); emb (V, E);
  * demb_parts (table_demb_parts_floats); w0 (H, T*E); ctx (N, T);
- * z, dz (N, H). */
+ * z, dz (N, H), row-major or (blocked) stored in blocks (blocks.h). */
 #ifndef TINYCHAR_TABLE_H
 #define TINYCHAR_TABLE_H
 
@@ -29,18 +29,14 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-
-/* Hidden units per block: the names model (H 256) has two, one for each
- * of two threads. */
-#define TABLE_BLOCK 128
+#include "blocks.h"
 
 /* Where table[j][c][o] is, in a table of T positions, V characters and H
- * hidden units: block b = o / TABLE_BLOCK starts after b full blocks. */
+ * hidden units: block b = o / HIDDEN_BLOCK starts after b full blocks. */
 static inline size_t table_at(int t, int v, int h, int j, int c, int o)
 {
-    size_t k0 = (size_t)o / TABLE_BLOCK * TABLE_BLOCK;
-    size_t width = (size_t)h - k0 < TABLE_BLOCK ? (size_t)h - k0 : TABLE_BLOCK;
-    return k0 * t * v + ((size_t)j * v + c) * width + ((size_t)o - k0);
+    Block k = block_of(o / HIDDEN_BLOCK, h);
+    return k.k0 * t * v + ((size_t)j * v + c) * k.width + ((size_t)o - k.k0);
 }
 
 /* The table rows a batch reads. Training builds only those: at position t
@@ -80,7 +76,7 @@ void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
 /* z[r] = b0 + sum_t table[t][ids[r][t]], the t in increasing order.
  * b0 (H) or NULL; ids (N, T) are the characters (a table from table_build)
  * or a TableRows' ids (from table_build_rows). */
-void table_forward(float *z, const float *table, const float *b0,
+void table_forward(float *z, int blocked, const float *table, const float *b0,
                    const int32_t *ids, int n, int t, int v, int h);
 
 /* Floats of table_backward's demb_parts: two (V, E) arrays for each block
@@ -99,13 +95,14 @@ size_t table_demb_parts_floats(int v, int e, int h);
  *     dtable[t][i] = sum of dz[r] over the batch rows r with ids[r][t] = i
  *     dw0[:, tE:(t+1)E] += dtable[t]^T ix->emb[t]
  *     demb[chars[t][i]] += dtable[t][i] w0[:, tE:(t+1)E]
- * The last sum runs over the hidden units in blocks of TABLE_BLOCK: each
+ * The last sum runs over the hidden units in blocks of HIDDEN_BLOCK: each
  * block's part, summed over t in increasing order, then the blocks' sums
  * added to demb in block order. Each thread computes its hidden units of
  * the positions t one at a time in one (V, its hidden units) slice of the
  * scratch, reused for every t. */
 void table_backward(float *dw0, float *db0, float *demb, float *dtable,
-                    float *demb_parts, const float *dz, const TableRows *ix,
-                    const float *w0, int n, int t, int v, int e, int h);
+                    float *demb_parts, const float *dz, int blocked,
+                    const TableRows *ix, const float *w0, int n, int t, int v,
+                    int e, int h);
 
 #endif

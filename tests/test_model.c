@@ -1166,6 +1166,8 @@ START_TEST(test_table_route)
         {.context = 3, .embed = 17, .hidden = 63, .layers = 2, .vocab = 5},
         {.context = 5, .embed = 3, .hidden = 65, .layers = 1, .vocab = 17},
         {.context = 17, .embed = 4, .hidden = 100, .layers = 3, .vocab = 63},
+        /* three blocks of hidden units (blocks.h), the last narrower */
+        {.context = 2, .embed = 5, .hidden = 300, .layers = 1, .vocab = 7},
     };
     const int batches[] = {1, 3, 130};
     for (size_t i = 0; i < sizeof cfgs / sizeof *cfgs; i++)
@@ -1390,9 +1392,9 @@ END_TEST
 
 /* table_forward on tables too big to read at once (table.c sums them a
  * group of positions at a time: 8.4 MB in two groups, 21 MB in three),
- * with and without a bias: exactly the sum its header defines, b0 and then
- * the positions in increasing order, as a plain loop computes it; and with
- * no positions, b0. */
+ * with and without a bias, into a row-major z and one in blocks: exactly
+ * the sum its header defines, b0 and then the positions in increasing
+ * order, as a plain loop computes it; and with no positions, b0. */
 START_TEST(test_table_forward_groups)
 {
     const int shapes[][3] = {{3, 7, 100003}, {7, 5, 150000}}; /* T, V, H */
@@ -1408,20 +1410,21 @@ START_TEST(test_table_forward_groups)
         fill_normal(b0, (size_t)h, 1.0, &rng);
         for (int i = 0; i < N * t; i++)
             ctx[i] = (int32_t)rng_below(&rng, (uint64_t)v);
-        for (int bias = 0; bias < 2; bias++) {
+        for (int k = 0; k < 4; k++) {
+            int bias = k & 1, blocked = k >> 1; /* z row-major, or in blocks */
             for (int r = 0; r < N; r++)
                 for (int o = 0; o < h; o++) {
                     float sum = bias ? b0[o] : 0.0f;
                     for (int j = 0; j < t; j++)
                         sum += table[table_at(t, v, h, j, ctx[r * t + j], o)];
-                    want[(size_t)r * h + o] = sum;
+                    want[blocked ? blocked_at(N, h, r, o) : (size_t)r * h + o] = sum;
                 }
             for (size_t i = 0; i < (size_t)N * h; i++)
                 z[i] = NAN;
-            table_forward(z, table, bias ? b0 : NULL, ctx, N, t, v, h);
+            table_forward(z, blocked, table, bias ? b0 : NULL, ctx, N, t, v, h);
             ck_assert_msg(memcmp(z, want, (size_t)N * h * sizeof *z) == 0,
-                          "table_forward T %d V %d H %d bias %d: not the plain sum",
-                          t, v, h, bias);
+                          "table_forward T %d V %d H %d bias %d blocked %d: not "
+                          "the plain sum", t, v, h, bias, blocked);
         }
         free(table);
         free(b0);
@@ -1434,7 +1437,7 @@ START_TEST(test_table_forward_groups)
         int32_t none[1] = {0};
         for (int i = 0; i < n * 4; i++)
             z[i] = NAN;
-        table_forward(z, table, b0, none, n, 0, 3, 4);
+        table_forward(z, 0, table, b0, none, n, 0, 3, 4);
         for (int i = 0; i < n * 4; i++)
             ck_assert_msg(z[i] == b0[i % 4], "T 0, %d rows: z[%d] = %g", n, i,
                           (double)z[i]);
