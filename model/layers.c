@@ -6,6 +6,7 @@
 #include "layers.h"
 
 #include "blocks.h"
+#include "fastmath.h"
 #include "matmul.h"
 
 #include <math.h>
@@ -172,19 +173,24 @@ void linear_forward_blocks(float *y, const float *x, const float *w,
                   linear_rows_blocks(y, x, w, b, n, in, out));
 }
 
-/* The three gradients of linear_backward_blocks, this thread's share of
- * each: its blocks of dx, its rows of dw, its elements of db. */
-static void linear_grads_blocks(float *dx, float *dw, float *db, const float *dy,
+/* The three gradients of linear_tanh_backward_blocks, this thread's share
+ * of each: its blocks of dz, its rows of dw, its elements of db. */
+static void linear_grads_blocks(float *dz, float *dw, float *db, const float *dy,
                                 const float *x, const float *w, int n, int in,
                                 int out)
 {
-    /* dx_b = dy W[:, k0:k0+width], written. */
+    /* dx_b = dy W[:, k0:k0+width], then through tanh (as tanh_backward):
+     * dz_b = dx_b * (1 - x_b^2), while the block is in this core's cache. */
     long o0, o1;
     hidden_range(in, &o0, &o1);
-    for (int bk = (int)(o0 / HIDDEN_BLOCK); dx && (long)bk * HIDDEN_BLOCK < o1; bk++) {
+    for (int bk = (int)(o0 / HIDDEN_BLOCK); dz && (long)bk * HIDDEN_BLOCK < o1; bk++) {
         Block k = block_of(bk, in);
-        matmul_serial(dx + k.k0 * n, (size_t)k.width, dy, (size_t)out, 1, w + k.k0,
+        float *dzb = dz + k.k0 * n;
+        const float *xb = x + k.k0 * n;
+        matmul_serial(dzb, (size_t)k.width, dy, (size_t)out, 1, w + k.k0,
                       (size_t)in, 1, n, k.width, out);
+        for (size_t i = 0; i < (size_t)n * k.width; i++)
+            dzb[i] *= 1.0f - xb[i] * xb[i];
     }
     /* dw[o][k0 + i] += sum_r dy[r][o] x_b[r][i], for this thread's rows o. */
     long v0, v1;
@@ -199,52 +205,12 @@ static void linear_grads_blocks(float *dx, float *dw, float *db, const float *dy
         bias_gradient(db, dy, n, out);
 }
 
-void linear_backward_blocks(float *dx, float *dw, float *db, const float *dy,
-                            const float *x, const float *w, int n, int in,
-                            int out)
+void linear_tanh_backward_blocks(float *dz, float *dw, float *db,
+                                 const float *dy, const float *x, const float *w,
+                                 int n, int in, int out)
 {
     PARALLEL_CALL(parallel_worth((long)n * in * out, PARALLEL_MIN_MACS),
-                  linear_grads_blocks(dx, dw, db, dy, x, w, n, in, out));
-}
-
-/* e^z for z in [-87, 20], in float, written so the compiler can vectorize
- * it (libm's expf is a function call per element): Cephes' expf, relative
- * error about 1e-7. z = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6
- * polynomial, times 2^n built in the exponent bits (2^-126 .. 2^29 over
- * that range, all normal floats). */
-static inline float exp_fast(float z)
-{
-    /* n = round(z / ln 2), by the add-and-subtract-2^23 trick. */
-    float n = (z * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    /* r = z - n ln2, with ln2 split in two parts so r is exact enough. */
-    float r = (z - n * 0.693359375f) + n * 2.12194440e-4f;
-    float p = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r +
-                  8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
-                1.6666665459e-1f) * r + 5.0000001201e-1f) * (r * r) + r + 1.0f;
-    union { int32_t i; float f; } two_n = {.i = ((int32_t)n + 127) << 23};
-    return p * two_n.f;
-}
-
-/* tanh in float, written so the compiler can vectorize it (libm's tanhf is a
- * function call per element and was a quarter of the training time). The
- * method and coefficients are those of Cephes' tanhf, relative error about
- * 1e-7 (tests/test_model.c checks it against double-precision tanh):
- *   |x| < 0.625:  tanh x = x + x^3 P(x^2), an odd minimax polynomial
- *   otherwise:    tanh x = sign(x) (1 - 2 / (exp(2|x|) + 1))
- * 2|x| is capped at 20, where tanh is 1 to float precision. Both branches
- * are computed and one selected, which keeps the loop free of branches. */
-static inline float tanh_fast(float x)
-{
-    float ax = fabsf(x);
-    float s = x * x;
-    float small = ((((-5.70498872745e-3f * s + 2.06390887954e-2f) * s -
-                     5.37397155531e-2f) * s + 1.33314422036e-1f) * s -
-                   3.33332819422e-1f) * s * x + x;
-    float e = exp_fast(2.0f * ax < 20.0f ? 2.0f * ax : 20.0f);
-    float big = copysignf(1.0f - 2.0f / (e + 1.0f), x);
-    /* Written so that NaN (for which every comparison is false) takes the
-     * polynomial branch and stays NaN, rather than becoming +-1. */
-    return ax >= 0.625f ? big : small;
+                  linear_grads_blocks(dz, dw, db, dy, x, w, n, in, out));
 }
 
 /* y[r][o] = tanh(x[r][o]) for this thread's columns o of every row. */
@@ -283,36 +249,6 @@ void tanh_backward(float *dx, const float *dy, const float *y, int n, int h)
 {
     PARALLEL_CALL(parallel_worth((long)n * h, PARALLEL_MIN),
                   tanh_gradients(dx, dy, y, n, h));
-}
-
-/* y = tanh(x) for this thread's blocks: one run of memory. */
-static void tanh_values_blocks(float *y, const float *x, int n, int h)
-{
-    long o0, o1;
-    hidden_range(h, &o0, &o1);
-    for (size_t i = (size_t)o0 * n; i < (size_t)o1 * n; i++)
-        y[i] = tanh_fast(x[i]);
-}
-
-void tanh_forward_blocks(float *y, const float *x, int n, int h)
-{
-    PARALLEL_CALL(parallel_worth((long)n * h, PARALLEL_MIN),
-                  tanh_values_blocks(y, x, n, h));
-}
-
-static void tanh_gradients_blocks(float *dx, const float *dy, const float *y,
-                                  int n, int h)
-{
-    long o0, o1;
-    hidden_range(h, &o0, &o1);
-    for (size_t i = (size_t)o0 * n; i < (size_t)o1 * n; i++)
-        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
-}
-
-void tanh_backward_blocks(float *dx, const float *dy, const float *y, int n, int h)
-{
-    PARALLEL_CALL(parallel_worth((long)n * h, PARALLEL_MIN),
-                  tanh_gradients_blocks(dx, dy, y, n, h));
 }
 
 static void softmax_rows(float *loss, float *probs, const float *logits,

@@ -43,22 +43,20 @@ void tanh_forward(float *y, const float *x, int n, int h);
  * Writes dx (not +=); dx may be dy.   dx, dy, y (N, H) */
 void tanh_backward(float *dx, const float *dy, const float *y, int n, int h);
 
-/* The same layers for an activation (N, H) stored in blocks of hidden
- * units (blocks.h), each thread computing its own blocks (and, of a
- * row-major array, its rows): the hidden activations of a one-layer model
- * whose first layer goes by table (model.h).
- *   linear_forward_blocks: x (N, IN) in blocks, y (N, OUT) row-major; each
+/* The output layer of a one-layer model whose first layer goes by table
+ * (model.h), its input x (N, IN) = tanh(z) stored in blocks of hidden
+ * units (blocks.h), each thread computing its own blocks of x and dz, and
+ * its rows of y and dw:
+ *   linear_forward_blocks: linear_forward, y (N, OUT) row-major; each
  *   element of y sums block after block.
- *   linear_backward_blocks: dx (N, IN) in blocks is WRITTEN (=), not added
- *   to (the caller need not zero it); dw and db added into as above.
- *   tanh_*_blocks: x, y, dx, dy (N, H) in blocks. */
+ *   linear_tanh_backward_blocks: linear_backward and tanh_backward in one
+ *   pass: dz = (dy W) * (1 - x^2), the gradient of tanh's input z (in
+ *   blocks), WRITTEN (=); dw and db added into as in linear_backward. */
 void linear_forward_blocks(float *y, const float *x, const float *w,
                            const float *b, int n, int in, int out);
-void linear_backward_blocks(float *dx, float *dw, float *db, const float *dy,
-                            const float *x, const float *w, int n, int in,
-                            int out);
-void tanh_forward_blocks(float *y, const float *x, int n, int h);
-void tanh_backward_blocks(float *dx, const float *dy, const float *y, int n, int h);
+void linear_tanh_backward_blocks(float *dz, float *dw, float *db,
+                                 const float *dy, const float *x, const float *w,
+                                 int n, int in, int out);
 
 /* The loss: softmax then cross-entropy against the target id of each row.
  *   probs[n][j] = exp(logits[n][j]) / sum_k exp(logits[n][k])

@@ -370,31 +370,29 @@ static void forward_layers(const Model *m, Activations *a, const int32_t *ctx,
     const ModelConfig *c = &m->cfg;
     int T = c->context, E = c->embed, H = c->hidden, V = c->vocab;
     int blocked = a->hidden_blocks;
-    /* 1. Embedding lookup: x = concat(emb[ctx[0]], ..., emb[ctx[T-1]]),
-     *    and the first linear layer: x W_0^T + b_0. */
+    /* 1. The first hidden layer: the embedding lookup
+     *    x = concat(emb[ctx[0]], ..., emb[ctx[T-1]]), then
+     *    h_0 = tanh(x W_0^T + b_0). */
     if (a->frozen) {
         /* The same numbers, computed per character (table.h), from the
          * table of every character that acts_freeze built. */
-        table_forward(a->h[0], blocked, a->table, m->p.b[0], ctx, batch, T, V, H);
+        table_forward_tanh(a->h[0], blocked, a->table, m->p.b[0], ctx, batch, T,
+                           V, H);
     } else if (a->table) {
         /* The same, from the table rows this batch reads. */
         table_build_rows(a->table, &a->table_rows, ctx, m->p.emb, m->p.w[0],
                          batch, T, V, E, H);
-        table_forward(a->h[0], blocked, a->table, m->p.b[0], a->table_rows.ids,
-                      batch, T, V, H);
+        table_forward_tanh(a->h[0], blocked, a->table, m->p.b[0],
+                           a->table_rows.ids, batch, T, V, H);
     } else {
         embedding_forward(a->x, m->p.emb, ctx, batch, T, E);
         linear_forward(a->h[0], a->x, m->p.w[0], m->p.b[0], batch, T * E, H);
+        tanh_forward(a->h[0], a->h[0], batch, H);
     }
-    /* 2. Hidden layers: h_l = tanh(h_{l-1} W_l^T + b_l); layer 0's linear
-     *    part is done above. */
-    for (int l = 0; l < c->layers; l++) {
-        if (l > 0)
-            linear_forward(a->h[l], a->h[l - 1], m->p.w[l], m->p.b[l], batch, H, H);
-        if (blocked)
-            tanh_forward_blocks(a->h[l], a->h[l], batch, H);
-        else
-            tanh_forward(a->h[l], a->h[l], batch, H);
+    /* 2. Further hidden layers: h_l = tanh(h_{l-1} W_l^T + b_l). */
+    for (int l = 1; l < c->layers; l++) {
+        linear_forward(a->h[l], a->h[l - 1], m->p.w[l], m->p.b[l], batch, H, H);
+        tanh_forward(a->h[l], a->h[l], batch, H);
     }
     /* 3. Output layer: one score (logit) per vocabulary character. */
     if (blocked)
@@ -434,11 +432,13 @@ static void backward_layers(Model *m, Activations *a, const int32_t *ctx,
      * layers add into theirs (dh, dx), which are zeroed first. */
     softmax_cross_entropy_backward(a->dlogits, a->probs, targets,
                                    1.0f / (float)batch, batch, V);
-    /* Output layer: into d wout, d bout and d h_{L-1}. */
+    /* Output layer: into d wout, d bout and d h_{L-1}; with the hidden
+     * units in blocks (one layer), on through tanh into dz in the same
+     * pass. */
     int blocked = a->hidden_blocks;
     if (blocked) {
-        linear_backward_blocks(a->dh, m->g.wout, m->g.bout, a->dlogits, a->h[0],
-                               m->p.wout, batch, H, V); /* writes d h */
+        linear_tanh_backward_blocks(a->dz, m->g.wout, m->g.bout, a->dlogits,
+                                    a->h[0], m->p.wout, batch, H, V);
     } else {
         zero_floats(a->dh, batch, H);
         linear_backward(a->dh, m->g.wout, m->g.bout, a->dlogits, a->h[L - 1],
@@ -446,9 +446,7 @@ static void backward_layers(Model *m, Activations *a, const int32_t *ctx,
     }
     for (int l = L - 1; l >= 0; l--) {
         /* Through tanh: dz = dh * (1 - h^2). */
-        if (blocked)
-            tanh_backward_blocks(a->dz, a->dh, a->h[l], batch, H);
-        else
+        if (!blocked)
             tanh_backward(a->dz, a->dh, a->h[l], batch, H);
         /* Through the linear layer: into d W_l, d b_l and the gradient of
          * this layer's input (d h_{l-1}, or d x for the first layer). */

@@ -78,6 +78,12 @@ void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
  * or a TableRows' ids (from table_build_rows). */
 void table_forward(float *z, int blocked, const float *table, const float *b0,
                    const int32_t *ids, int n, int t, int v, int h);
+/* The first hidden layer's output: table_forward, then y = tanh(z) in
+ * place, each thread's hidden units as soon as their sums are done, while
+ * they are in its cache (the values of layers.h's tanh_forward). */
+void table_forward_tanh(float *y, int blocked, const float *table,
+                        const float *b0, const int32_t *ids, int n, int t,
+                        int v, int h);
 
 /* Floats of table_backward's demb_parts: two (V, E) arrays for each block
  * of hidden units (table.c). */
