@@ -11,6 +11,10 @@
 #include "../common/mem.h"
 #include "../common/parallel.h"
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 int optim_init(Optimizer *o, const OptimConfig *cfg, size_t n_params, Error *err)
 {
     memset(o, 0, sizeof *o);
@@ -164,21 +168,81 @@ void optim_clip(float *grads, size_t n, double norm, double clip)
         grads[i] *= scale;
 }
 
+/* The constants of one AdamW step (adamw_range). */
+typedef struct {
+    float scale, shrink, b1, b2, one_b1, one_b2, inv_sqrt_bc2, eps, step_size;
+} AdamStep;
+
+#ifdef __AVX512F__
+/* adamw_range's update of n parameters, 16 at a time (the last ones
+ * masked). The square root and the division, which on Intel cores share
+ * one execution port and were most of the update's time, are replaced by
+ * the approximate reciprocal square root and reciprocal (relative error
+ * 2^-14), each refined by one Newton step to about 1e-7, an ulp or two of
+ * the exact ones; every parameter goes the same way, whatever the thread
+ * count. The names model's update (57K parameters, AdamW alone) took
+ * 23 us on one thread of an Intel Xeon and takes 19.5; in the bench's M
+ * step at 2 threads, 20.5 -> 17.7 us (three alternating runs). Without
+ * AVX-512 the loop below it is the same computation, exactly rounded. */
+static void adamw_vectors(float *p, float *m, float *v, const float *g, size_t n,
+                          const AdamStep *k)
+{
+    const __m512 scale = _mm512_set1_ps(k->scale), shrink = _mm512_set1_ps(k->shrink);
+    const __m512 b1 = _mm512_set1_ps(k->b1), b2 = _mm512_set1_ps(k->b2);
+    const __m512 one_b1 = _mm512_set1_ps(k->one_b1), one_b2 = _mm512_set1_ps(k->one_b2);
+    const __m512 inv_sqrt_bc2 = _mm512_set1_ps(k->inv_sqrt_bc2);
+    const __m512 eps = _mm512_set1_ps(k->eps), step_size = _mm512_set1_ps(k->step_size);
+    const __m512 half = _mm512_set1_ps(0.5f), three = _mm512_set1_ps(3.0f);
+    const __m512 two = _mm512_set1_ps(2.0f), zero = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 live = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 gs = _mm512_mul_ps(_mm512_maskz_loadu_ps(live, g + i), scale);
+        __m512 pi = _mm512_mul_ps(_mm512_maskz_loadu_ps(live, p + i), shrink);
+        __m512 mi = _mm512_fmadd_ps(b1, _mm512_maskz_loadu_ps(live, m + i),
+                                    _mm512_mul_ps(one_b1, gs));
+        __m512 vi = _mm512_fmadd_ps(b2, _mm512_maskz_loadu_ps(live, v + i),
+                                    _mm512_mul_ps(_mm512_mul_ps(one_b2, gs), gs));
+        /* sqrt(v) = v / sqrt(v): y ~ 1/sqrt(v), then y (3 - v y^2) / 2;
+         * where v is 0, sqrt(v) is 0 (y would be infinite). */
+        __m512 y = _mm512_rsqrt14_ps(vi);
+        __m512 vy = _mm512_mul_ps(vi, y);
+        y = _mm512_mul_ps(_mm512_mul_ps(half, y), _mm512_fnmadd_ps(vy, y, three));
+        __m512 root = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(vi, zero, _CMP_GT_OQ),
+                                          vi, y);
+        __m512 denom = _mm512_fmadd_ps(root, inv_sqrt_bc2, eps);
+        /* 1 / denom: r ~ 1/d, then r (2 - d r). */
+        __m512 r = _mm512_rcp14_ps(denom);
+        r = _mm512_mul_ps(r, _mm512_fnmadd_ps(denom, r, two));
+        pi = _mm512_fnmadd_ps(_mm512_mul_ps(step_size, mi), r, pi);
+        _mm512_mask_storeu_ps(p + i, live, pi);
+        _mm512_mask_storeu_ps(m + i, live, mi);
+        _mm512_mask_storeu_ps(v + i, live, vi);
+    }
+}
+#endif
+
 static void adamw_range(const Optimizer *o, float *p, const float *g,
                         float scale, size_t start, size_t count, int decay,
                         double lr, uint64_t t)
 {
     const OptimConfig *c = &o->cfg;
-    float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
-    /* 1 - beta in double first: (1 - 0.999f) would be off by 1e-5 relative. */
-    float one_b1 = (float)(1.0 - c->beta1), one_b2 = (float)(1.0 - c->beta2);
     /* Bias correction: m and v start at 0, so early averages are too small
      * by the factors (1 - b^t); dividing them out removes that bias. */
     double bc1 = 1.0 - pow(c->beta1, (double)t);
     double bc2 = 1.0 - pow(c->beta2, (double)t);
-    float step_size = (float)(lr / bc1);
-    float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-    float shrink = decay ? (float)(1.0 - lr * c->weight_decay) : 1.0f;
+    AdamStep k = {
+        .scale = scale,
+        .shrink = decay ? (float)(1.0 - lr * c->weight_decay) : 1.0f,
+        .b1 = (float)c->beta1,
+        .b2 = (float)c->beta2,
+        /* 1 - beta in double first: (1 - 0.999f) would be off by 1e-5
+         * relative. */
+        .one_b1 = (float)(1.0 - c->beta1),
+        .one_b2 = (float)(1.0 - c->beta2),
+        .inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2)),
+        .eps = (float)c->eps,
+        .step_size = (float)(lr / bc1),
+    };
     float *restrict m = o->m + start, *restrict v = o->v + start;
     float *restrict pp = p + start;
     const float *restrict gg = g + start;
@@ -189,15 +253,20 @@ static void adamw_range(const Optimizer *o, float *p, const float *g,
      * disjoint. */
     long lo, hi;
     thread_range((long)count, 16, &lo, &hi);
+#ifdef __AVX512F__
+    if (hi > lo)
+        adamw_vectors(pp + lo, m + lo, v + lo, gg + lo, (size_t)(hi - lo), &k);
+#else
     for (size_t i = (size_t)lo; i < (size_t)hi; i++) {
         /* The clipped gradient, rounded to float as optim_clip stores it. */
-        float gs = gg[i] * scale;
-        pp[i] *= shrink;
-        m[i] = b1 * m[i] + one_b1 * gs;
-        v[i] = b2 * v[i] + one_b2 * gs * gs;
-        float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;
-        pp[i] -= step_size * m[i] / denom;
+        float gs = gg[i] * k.scale;
+        pp[i] *= k.shrink;
+        m[i] = k.b1 * m[i] + k.one_b1 * gs;
+        v[i] = k.b2 * v[i] + k.one_b2 * gs * gs;
+        float denom = sqrtf(v[i]) * k.inv_sqrt_bc2 + k.eps;
+        pp[i] -= k.step_size * m[i] / denom;
     }
+#endif
 }
 
 static void sgd_range(const Optimizer *o, float *p, const float *g, float scale,
