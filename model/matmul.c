@@ -15,6 +15,10 @@
 
 #include "../common/parallel.h"
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #if defined(__AVX512F__)
 #define VW 16            /* floats per vector register */
 #elif defined(__AVX__)
@@ -99,6 +103,28 @@ micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int k
 #undef OUT
         return;
     }
+#ifdef __AVX512F__
+    /* An edge tile: the rows that exist, each through two masked vectors
+     * (the elements past nr neither read nor written). */
+    __mmask16 m0 = nr >= VW ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr > VW ? (__mmask16)((1u << (nr - VW)) - 1) : 0;
+#define OUT(i)                                                                \
+    do {                                                                      \
+        if (i < mr) {                                                         \
+            float *r = c + (size_t)(i) * ldc;                                 \
+            __m512 x0 = (__m512)c##i##0, x1 = (__m512)c##i##1;                \
+            if (!store) {                                                     \
+                x0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, r), x0);         \
+                x1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, r + VW), x1);    \
+            }                                                                 \
+            _mm512_mask_storeu_ps(r, m0, x0);                                 \
+            _mm512_mask_storeu_ps(r + VW, m1, x1);                            \
+        }                                                                     \
+    } while (0)
+    OUT(0); OUT(1); OUT(2); OUT(3); OUT(4); OUT(5);
+#undef OUT
+    return;
+#endif
     /* An edge tile: through memory, adding (or storing) only the elements
      * that exist. */
     float ct[MR][NR] __attribute__((aligned(64)));
