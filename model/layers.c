@@ -147,59 +147,70 @@ void linear_backward(float *dx, float *dw, float *db, const float *dy,
 
 /* ---- the same layers for activations stored in blocks (blocks.h) ---- */
 
-/* This thread's rows of y = b + x W^T: y[r] = b, then x's blocks added one
- * after another, y[r] += x_b[r] W[:, k0:k0+width]^T. */
-static void linear_rows_blocks(float *y, const float *x, const float *w,
-                               const float *b, int n, int in, int out)
+/* parts[bk] (N, OUT) = x_b W[:, k0:k0+width]^T, block bk's part of
+ * x W^T, for this thread's blocks. */
+static void block_products(float *parts, const float *x, const float *w,
+                           int n, int in, int out)
 {
-    long r0, r1;
-    thread_range(n, 8, &r0, &r1);
-    if (r1 <= r0)
-        return;
-    for (long r = r0; r < r1; r++)
-        set_bias(y + (size_t)r * out, b, out);
-    for (int bk = 0; bk < block_count(in); bk++) {
+    long o0, o1;
+    hidden_range(in, &o0, &o1);
+    for (int bk = (int)(o0 / HIDDEN_BLOCK); (long)bk * HIDDEN_BLOCK < o1; bk++) {
         Block k = block_of(bk, in);
-        matmul_acc_serial(y + (size_t)r0 * out, (size_t)out,
-                          x + k.k0 * n + (size_t)r0 * k.width, (size_t)k.width, 1,
-                          w + k.k0, 1, (size_t)in, (int)(r1 - r0), out, k.width);
+        matmul_serial(parts + (size_t)bk * n * out, (size_t)out, x + k.k0 * n,
+                      (size_t)k.width, 1, w + k.k0, 1, (size_t)in, n, out, k.width);
     }
 }
 
-void linear_forward_blocks(float *y, const float *x, const float *w,
-                           const float *b, int n, int in, int out)
+/* y[r] = b + parts[0][r] + parts[1][r] + ..., this thread's rows. */
+static void sum_parts(float *y, const float *parts, const float *b, int n,
+                      int in, int out)
 {
-    PARALLEL_CALL(parallel_worth((long)n * in * out, PARALLEL_MIN_MACS),
-                  linear_rows_blocks(y, x, w, b, n, in, out));
+#pragma omp for schedule(static) nowait
+    for (int r = 0; r < n; r++) {
+        float *yr = y + (size_t)r * out;
+        set_bias(yr, b, out);
+        for (int bk = 0; bk < block_count(in); bk++) {
+            const float *pr = parts + ((size_t)bk * n + r) * out;
+            for (int o = 0; o < out; o++)
+                yr[o] += pr[o];
+        }
+    }
+}
+
+void linear_forward_blocks(float *y, float *parts, const float *x,
+                           const float *w, const float *b, int n, int in, int out)
+{
+    int worth = parallel_worth((long)n * in * out, PARALLEL_MIN_MACS);
+    PARALLEL_CALL(worth, block_products(parts, x, w, n, in, out));
+    PARALLEL_CALL(worth, sum_parts(y, parts, b, n, in, out));
 }
 
 /* The three gradients of linear_tanh_backward_blocks, this thread's share
- * of each: its blocks of dz, its rows of dw, its elements of db. */
+ * of each: its blocks of dz and of dw's columns, its elements of db. */
 static void linear_grads_blocks(float *dz, float *dw, float *db, const float *dy,
                                 const float *x, const float *w, int n, int in,
                                 int out)
 {
-    /* dx_b = dy W[:, k0:k0+width], then through tanh (as tanh_backward):
-     * dz_b = dx_b * (1 - x_b^2), while the block is in this core's cache. */
     long o0, o1;
     hidden_range(in, &o0, &o1);
-    for (int bk = (int)(o0 / HIDDEN_BLOCK); dz && (long)bk * HIDDEN_BLOCK < o1; bk++) {
+    for (int bk = (int)(o0 / HIDDEN_BLOCK); (long)bk * HIDDEN_BLOCK < o1; bk++) {
         Block k = block_of(bk, in);
         float *dzb = dz + k.k0 * n;
         const float *xb = x + k.k0 * n;
-        matmul_serial(dzb, (size_t)k.width, dy, (size_t)out, 1, w + k.k0,
-                      (size_t)in, 1, n, k.width, out);
-        for (size_t i = 0; i < (size_t)n * k.width; i++)
-            dzb[i] *= 1.0f - xb[i] * xb[i];
-    }
-    /* dw[o][k0 + i] += sum_r dy[r][o] x_b[r][i], for this thread's rows o. */
-    long v0, v1;
-    thread_range(out, 1, &v0, &v1);
-    for (int bk = 0; dw && v1 > v0 && bk < block_count(in); bk++) {
-        Block k = block_of(bk, in);
-        matmul_acc_serial(dw + (size_t)v0 * in + k.k0, (size_t)in, dy + v0, 1,
-                          (size_t)out, x + k.k0 * n, (size_t)k.width, 1,
-                          (int)(v1 - v0), k.width, n);
+        /* dx_b = dy W[:, k0:k0+width], then through tanh (as tanh_backward):
+         * dz_b = dx_b * (1 - x_b^2), while the block is in this core's
+         * cache. */
+        if (dz) {
+            matmul_serial(dzb, (size_t)k.width, dy, (size_t)out, 1, w + k.k0,
+                          (size_t)in, 1, n, k.width, out);
+            for (size_t i = 0; i < (size_t)n * k.width; i++)
+                dzb[i] *= 1.0f - xb[i] * xb[i];
+        }
+        /* dw[o][k0 + i] += sum_r dy[r][o] x_b[r][i]: the block's columns
+         * of dw, from this core's own x_b. */
+        if (dw)
+            matmul_acc_serial(dw + k.k0, (size_t)in, dy, 1, (size_t)out, xb,
+                              (size_t)k.width, 1, out, k.width, n);
     }
     if (db)
         bias_gradient(db, dy, n, out);

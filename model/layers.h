@@ -45,15 +45,17 @@ void tanh_backward(float *dx, const float *dy, const float *y, int n, int h);
 
 /* The output layer of a one-layer model whose first layer goes by table
  * (model.h), its input x (N, IN) = tanh(z) stored in blocks of hidden
- * units (blocks.h), each thread computing its own blocks of x and dz, and
- * its rows of y and dw:
- *   linear_forward_blocks: linear_forward, y (N, OUT) row-major; each
- *   element of y sums block after block.
+ * units (blocks.h). Each thread reads only its own blocks of x (the
+ * others' would have to come from their cores' caches): it computes their
+ * blocks of dz and columns of dw, and their parts of y.
+ *   linear_forward_blocks: linear_forward, y (N, OUT) row-major, as
+ *   y[r] = b + parts[0][r] + parts[1][r] + ..., parts[bk] (N, OUT) block
+ *   bk's part of x W^T (scratch of blocks * N * OUT floats).
  *   linear_tanh_backward_blocks: linear_backward and tanh_backward in one
  *   pass: dz = (dy W) * (1 - x^2), the gradient of tanh's input z (in
  *   blocks), WRITTEN (=); dw and db added into as in linear_backward. */
-void linear_forward_blocks(float *y, const float *x, const float *w,
-                           const float *b, int n, int in, int out);
+void linear_forward_blocks(float *y, float *parts, const float *x,
+                           const float *w, const float *b, int n, int in, int out);
 void linear_tanh_backward_blocks(float *dz, float *dw, float *db,
                                  const float *dy, const float *x, const float *w,
                                  int n, int in, int out);

@@ -262,8 +262,9 @@ int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
 {
     free(a->table);
     free(a->demb_parts);
+    free(a->logit_parts);
     table_rows_free(&a->table_rows);
-    a->table = a->demb_parts = NULL;
+    a->table = a->demb_parts = a->logit_parts = NULL;
     a->frozen = a->hidden_blocks = 0;
     if (!use)
         return 0;
@@ -277,8 +278,14 @@ int acts_use_table(Activations *a, const ModelConfig *c, int use, Error *err)
         /* The table's passes share out blocks of hidden units; so can
          * every pass up to the output layer (blocks.h), when there is no
          * second hidden layer. One row is the same in either layout. */
-        a->hidden_blocks = c->layers == 1 && a->max_batch > 1;
-        return 0;
+        if (c->layers > 1 || a->max_batch < 2)
+            return 0;
+        a->logit_parts = acts_floats((size_t)block_count(c->hidden) * a->max_batch *
+                                         c->vocab, "logits", err);
+        if (a->logit_parts) {
+            a->hidden_blocks = 1;
+            return 0;
+        }
     }
     acts_use_table(a, c, 0, err); /* frees what was allocated */
     return -1;
@@ -322,6 +329,8 @@ double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
         if (training) /* and the parts of d emb */
             floats += (double)table_demb_parts_floats(c->vocab, c->embed,
                                                       c->hidden);
+        if (c->layers == 1 && max_batch > 1) /* each block's part of the logits */
+            floats += (double)block_count(c->hidden) * B * V;
     }
     return floats * sizeof(float);
 }
@@ -340,6 +349,7 @@ void acts_free(Activations *a)
     free(a->dx);
     free(a->table);
     free(a->demb_parts);
+    free(a->logit_parts);
     table_rows_free(&a->table_rows);
     memset(a, 0, sizeof *a);
 }
@@ -396,7 +406,8 @@ static void forward_layers(const Model *m, Activations *a, const int32_t *ctx,
     }
     /* 3. Output layer: one score (logit) per vocabulary character. */
     if (blocked)
-        linear_forward_blocks(a->logits, a->h[0], m->p.wout, m->p.bout, batch, H, V);
+        linear_forward_blocks(a->logits, a->logit_parts, a->h[0], m->p.wout,
+                              m->p.bout, batch, H, V);
     else
         linear_forward(a->logits, a->h[c->layers - 1], m->p.wout, m->p.bout,
                        batch, H, V);

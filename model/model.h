@@ -127,10 +127,12 @@ typedef struct {
                                     * that an unfrozen table builds */
     int frozen;                    /* table holds every character's row for
                                     * these weights: keep it (generation) */
-    int hidden_blocks;             /* h[0], dh and dz stored in blocks of
+    int hidden_blocks;             /* h[0] and dz stored in blocks of
                                     * hidden units (blocks.h): a one-layer
                                     * model with the table, for batches of
                                     * more than one row */
+    float *logit_parts;            /* with hidden_blocks: (H blocks, B, V),
+                                    * each block's part of the logits */
 } Activations;
 
 /* Allocates the buffers for batches of up to max_batch rows, with the table
