@@ -162,31 +162,43 @@ void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
  * b_0 and then the positions in increasing order. */
 #define TABLE_GROUP_BYTES (8L << 20)
 
-/* 16 floats, loaded and stored at any alignment. */
-typedef float Chunk __attribute__((vector_size(16 * sizeof(float)), aligned(4)));
+/* One vector register of floats (16 with AVX-512, 8 with AVX, 4
+ * otherwise), loaded and stored at any alignment. A wider type than the
+ * registers is split by the compiler into pairs that it keeps in memory
+ * (16-float chunks on AVX2 spilled every sum to the stack). */
+#if defined(__AVX512F__)
+#define CW 16
+#elif defined(__AVX__)
+#define CW 8
+#else
+#define CW 4
+#endif
+typedef float Chunk __attribute__((vector_size(CW * sizeof(float)), aligned(4)));
+/* Floats summed per pass of add_rows: 4 AVX-512 registers, 8 AVX. */
+#define PASS 64
 
 /* zr[o] += the sum over j0 <= j < j1 of block[j][ids[j]][o], for o < width,
- * the j in increasing order. 64 values at a time are summed over every j
- * in four vector registers, then stored: zr is read and written once, not
- * once per position. */
+ * the j in increasing order. PASS values at a time are summed over every j
+ * in registers, then stored: zr is read and written once, not once per
+ * position. */
 static void add_rows(float *zr, const float *block, const int32_t *ids, int j0,
                      int j1, int v, size_t width)
 {
     size_t o = 0;
-    for (; o + 64 <= width; o += 64) {
-        Chunk s0 = *(Chunk *)(zr + o), s1 = *(Chunk *)(zr + o + 16);
-        Chunk s2 = *(Chunk *)(zr + o + 32), s3 = *(Chunk *)(zr + o + 48);
+    for (; o + PASS <= width; o += PASS) {
+        Chunk s[PASS / CW];
+#pragma GCC unroll 16
+        for (int c = 0; c < PASS / CW; c++)
+            s[c] = *(Chunk *)(zr + o + c * CW);
         for (int j = j0; j < j1; j++) {
             const float *row = block + ((size_t)j * v + ids[j]) * width + o;
-            s0 += *(const Chunk *)row;
-            s1 += *(const Chunk *)(row + 16);
-            s2 += *(const Chunk *)(row + 32);
-            s3 += *(const Chunk *)(row + 48);
+#pragma GCC unroll 16
+            for (int c = 0; c < PASS / CW; c++)
+                s[c] += *(const Chunk *)(row + c * CW);
         }
-        *(Chunk *)(zr + o) = s0;
-        *(Chunk *)(zr + o + 16) = s1;
-        *(Chunk *)(zr + o + 32) = s2;
-        *(Chunk *)(zr + o + 48) = s3;
+#pragma GCC unroll 16
+        for (int c = 0; c < PASS / CW; c++)
+            *(Chunk *)(zr + o + c * CW) = s[c];
     }
     for (int j = j0; j < j1 && o < width; j++) {
         const float *row = block + ((size_t)j * v + ids[j]) * width;
