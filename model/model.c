@@ -324,8 +324,8 @@ double model_memory_bytes(const ModelConfig *c, int max_batch, int training,
         floats += (double)c->context * V * H;
         /* the rows a batch reads (TableRows, table.h): emb (T, V, E);
          * and ints, as many as floats: count (T), chars (T, V), ids
-         * (B, T), slot (V) */
-        floats += (double)c->context * (V * c->embed + V + 1 + B) + V;
+         * (B, T), by_row (T, B), first (T, V + 1), slot (V) */
+        floats += (double)c->context * (V * c->embed + V + 1 + 2 * B + V + 1) + V;
         if (training) /* and the parts of d emb */
             floats += (double)table_demb_parts_floats(c->vocab, c->embed,
                                                       c->hidden);

@@ -83,7 +83,12 @@ int table_rows_init(TableRows *ix, int t, int v, int e, int max_batch,
     ix->ids = ix->chars ? mem_calloc((size_t)max_batch * t, sizeof *ix->ids, what, err)
                         : NULL;
     ix->emb = ix->ids ? mem_calloc_aligned(tv * e, sizeof *ix->emb, what, err) : NULL;
-    ix->slot = ix->emb ? mem_calloc((size_t)v, sizeof *ix->slot, what, err) : NULL;
+    ix->by_row = ix->emb ? mem_calloc((size_t)max_batch * t, sizeof *ix->by_row,
+                                      what, err)
+                         : NULL;
+    ix->first = ix->by_row ? mem_calloc((size_t)t * (v + 1), sizeof *ix->first, what, err)
+                           : NULL;
+    ix->slot = ix->first ? mem_calloc((size_t)v, sizeof *ix->slot, what, err) : NULL;
     if (!ix->slot) {
         table_rows_free(ix);
         return -1;
@@ -97,6 +102,8 @@ void table_rows_free(TableRows *ix)
     free(ix->chars);
     free(ix->ids);
     free(ix->emb);
+    free(ix->by_row);
+    free(ix->first);
     free(ix->slot);
     memset(ix, 0, sizeof *ix);
 }
@@ -129,6 +136,19 @@ static void index_rows(TableRows *ix, const int32_t *ctx, const float *emb,
         ix->count[j] = u;
         for (int r = 0; r < n; r++)
             ix->ids[(size_t)r * t + j] = slot[ctx[(size_t)r * t + j]];
+        /* The rows grouped by table row, by counting: group sizes, their
+         * starts, then each row in increasing r to its group. */
+        int32_t *first = ix->first + (size_t)j * (v + 1);
+        int32_t *by_row = ix->by_row + (size_t)j * n;
+        memset(first, 0, (size_t)(u + 1) * sizeof *first);
+        for (int r = 0; r < n; r++)
+            first[ix->ids[(size_t)r * t + j] + 1]++;
+        for (int i = 0; i < u; i++)
+            first[i + 1] += first[i];
+        for (int c = 0; c < u; c++)
+            slot[c] = first[c];
+        for (int r = 0; r < n; r++)
+            by_row[slot[ix->ids[(size_t)r * t + j]]++] = r;
     }
 }
 
@@ -204,6 +224,38 @@ static void add_rows(float *zr, const float *block, const int32_t *ids, int j0,
         const float *row = block + ((size_t)j * v + ids[j]) * width;
         for (size_t k = o; k < width; k++)
             zr[k] += row[k];
+    }
+}
+
+/* dst[o] (from 0, or with add from dst[o]) + src[rows[0]][o] +
+ * src[rows[1]][o] + ... for o < width, the rows in the order given (rows
+ * NULL: 0 .. count-1), src[r] at src + block_row(n, h, blocked, k, r)
+ * (k.width floats): PASS values at a time summed in registers, then stored
+ * once. */
+static void sum_rows(float *dst, int add, const float *src, const int32_t *rows,
+                     int count, int n, int h, int blocked, Block k)
+{
+    size_t width = (size_t)k.width, o = 0;
+    for (; o + PASS <= width; o += PASS) {
+        Chunk s[PASS / CW];
+#pragma GCC unroll 16
+        for (int c = 0; c < PASS / CW; c++)
+            s[c] = add ? *(const Chunk *)(dst + o + c * CW) : (Chunk){0};
+        for (int q = 0; q < count; q++) {
+            const float *row = src + block_row(n, h, blocked, k, rows ? rows[q] : q) + o;
+#pragma GCC unroll 16
+            for (int c = 0; c < PASS / CW; c++)
+                s[c] += *(const Chunk *)(row + c * CW);
+        }
+#pragma GCC unroll 16
+        for (int c = 0; c < PASS / CW; c++)
+            *(Chunk *)(dst + o + c * CW) = s[c];
+    }
+    for (; o < width; o++) {
+        float s = add ? dst[o] : 0.0f;
+        for (int q = 0; q < count; q++)
+            s += src[block_row(n, h, blocked, k, rows ? rows[q] : q) + o];
+        dst[o] = s;
     }
 }
 
@@ -311,11 +363,7 @@ static void backward_hidden(float *dw0, float *db0, float *demb, float *dtable,
      * order, as for any linear layer (layers.c). */
     for (int b = b_first; db0 && b < b_end; b++) {
         Block k = block_of(b, h);
-        for (int r = 0; r < n; r++) {
-            const float *dzr = dz + block_row(n, h, blocked, k, r);
-            for (int o = 0; o < k.width; o++)
-                db0[k.k0 + o] += dzr[o];
-        }
+        sum_rows(db0 + k.k0, 1, dz, NULL, n, n, h, blocked, k);
     }
     /* dj (V, hh): position j's gradient, this thread's hidden units of it,
      * reused for every j in the memory of this thread's blocks of dtable
@@ -326,18 +374,21 @@ static void backward_hidden(float *dw0, float *db0, float *demb, float *dtable,
         int u = ix->count[j];
         const float *embj = ix->emb + (size_t)j * ve;
         const int32_t *chars = ix->chars + (size_t)j * v;
-        /* Forward: z[r] += table[j][ids[r][j]], so each row's dz goes to
-         * the table row it read; rows are added in increasing r. */
-        memset(dj, 0, (size_t)u * hh * sizeof *dj);
+        /* Forward: z[r] += table[j][ids[r][j]], so each table row's
+         * gradient is the sum of the dz of the rows that read it, added
+         * in increasing r (from zero). Summed a table row at a time in
+         * registers and stored once: added row by row into dj, each row's
+         * dz cost a load and a store of dj (the names model's backward
+         * pass at 1 thread on a Zen 1, with d b_0 summed the same way:
+         * 227 -> 210 us). */
+        const int32_t *first = ix->first + (size_t)j * (v + 1);
+        const int32_t *by_row = ix->by_row + (size_t)j * n;
         for (int b = b_first; b < b_end; b++) {
             Block k = block_of(b, h);
-            for (int r = 0; r < n; r++) {
-                float *row = dj + (size_t)ix->ids[(size_t)r * t + j] * hh +
-                             (k.k0 - (size_t)o0);
-                const float *dzr = dz + block_row(n, h, blocked, k, r);
-                for (int o = 0; o < k.width; o++)
-                    row[o] += dzr[o];
-            }
+            for (int i = 0; i < u; i++)
+                sum_rows(dj + (size_t)i * hh + (k.k0 - (size_t)o0), 0, dz,
+                         by_row + first[i], first[i + 1] - first[i], n, h,
+                         blocked, k);
         }
         /* Forward: table[j][i][o] = sum_p w0[o][jE + p] emb[chars[j][i]][p], so
          *   dw0[o][jE + p] += sum_i dtable[j][i][o] emb[chars[j][i]][p]

@@ -52,6 +52,11 @@ typedef struct {
                       * r reads, the one of character ctx[r][t]
                       * (table_forward's ids) */
     float *emb;      /* (T, V, E) emb[t][i] = the embedding of chars[t][i] */
+    int32_t *by_row; /* (T, N) by_row[t]: the batch rows, grouped by the row
+                      * of table[t] they read, in increasing order within
+                      * a group; group i is by_row[t][first[t][i] ..
+                      * first[t][i + 1]) */
+    int32_t *first;  /* (T, V + 1) */
     int32_t *slot;   /* (V) scratch: a character's row at one position */
 } TableRows;
 
