@@ -38,6 +38,14 @@
  * over more memory is packed: one contiguous stream instead of MR values
  * from each of K distant lines. */
 #define A_IN_PLACE_SPAN 8192
+/* B_IN_PLACE: a panel of B NR columns wide is read where it is, not
+ * copied, when B's rows are contiguous and the K rows the panel spans lie
+ * within this many floats: its K lines then fall in distinct sets of L1,
+ * where it stays while the micro-kernels sweep the rows of A. The copy
+ * was the time of a small product's packing (the names model's output
+ * layer products on a Zen 1). Only full panels: a narrower one is copied
+ * and zero-padded, since the micro-kernel reads NR columns. */
+#define B_IN_PLACE_SPAN 8192
 /* Below this many multiply-adds a product called outside a parallel region
  * runs on the calling thread: the start and barriers of a region would
  * cost more than they save. (Inside one, every product is shared out.) */
@@ -66,8 +74,8 @@ typedef struct {
  * an array indexed in a loop would be kept in memory by the compiler at
  * -O2. */
 static inline __attribute__((always_inline)) void
-micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int kc,
-                  int mr, int nr, size_t step, int store)
+micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp,
+                  size_t bstep, int kc, int mr, int nr, size_t step, int store)
 {
     /* C is read and written only after the sum: start fetching it now, so
      * the miss overlaps the FMAs instead of following them. */
@@ -80,7 +88,7 @@ micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int k
     const float *a0 = ap->a + ap->off[0], *a1 = ap->a + ap->off[1];
     const float *a2 = ap->a + ap->off[2], *a3 = ap->a + ap->off[3];
     const float *a4 = ap->a + ap->off[4], *a5 = ap->a + ap->off[5];
-    for (int p = 0; p < kc; p++, bp += NR) {
+    for (int p = 0; p < kc; p++, bp += bstep) {
         vf b0 = *(const vf *)bp, b1 = *(const vf *)(bp + VW);
         size_t o = (size_t)p * step;
 #define ROW(i)                  \
@@ -155,15 +163,18 @@ micro_kernel_body(float *c, size_t ldc, const APanel *ap, const float *bp, int k
     }
 }
 
-/* Two copies of the body: for a packed panel the step is the constant MR,
- * which the compiler folds into the addressing. */
+/* Three copies of the body: for packed panels the steps are the constants
+ * MR and NR, which the compiler folds into the addressing. B's rows are
+ * bstep floats apart: NR in a packed panel, B's own row stride in place. */
 static void micro_kernel(float *c, size_t ldc, const APanel *ap, const float *bp,
-                         int kc, int mr, int nr, int store)
+                         size_t bstep, int kc, int mr, int nr, int store)
 {
-    if (ap->step == MR)
-        micro_kernel_body(c, ldc, ap, bp, kc, mr, nr, MR, store);
+    if (bstep != NR)
+        micro_kernel_body(c, ldc, ap, bp, bstep, kc, mr, nr, ap->step, store);
+    else if (ap->step == MR)
+        micro_kernel_body(c, ldc, ap, bp, NR, kc, mr, nr, MR, store);
     else
-        micro_kernel_body(c, ldc, ap, bp, kc, mr, nr, ap->step, store);
+        micro_kernel_body(c, ldc, ap, bp, NR, kc, mr, nr, ap->step, store);
 }
 
 /* The same for a panel at most VW wide (the last of an odd width): one
@@ -172,7 +183,8 @@ static void micro_kernel(float *c, size_t ldc, const APanel *ap, const float *bp
  * order, as from micro_kernel. */
 static inline __attribute__((always_inline)) void
 micro_kernel_narrow_body(float *c, size_t ldc, const APanel *pa, const APanel *pb,
-                         const float *bp, int kc, int nr, size_t step, int store)
+                         const float *bp, size_t bstep, int kc, int nr, size_t step,
+                         int store)
 {
     for (int i = 0; i < 2 * MR && !store; i++)
         __builtin_prefetch(c + (size_t)i * ldc, 1);
@@ -184,7 +196,7 @@ micro_kernel_narrow_body(float *c, size_t ldc, const APanel *pa, const APanel *p
     const float *y0 = pb->a + pb->off[0], *y1 = pb->a + pb->off[1];
     const float *y2 = pb->a + pb->off[2], *y3 = pb->a + pb->off[3];
     const float *y4 = pb->a + pb->off[4], *y5 = pb->a + pb->off[5];
-    for (int p = 0; p < kc; p++, bp += NR) {
+    for (int p = 0; p < kc; p++, bp += bstep) {
         vf b0 = *(const vf *)bp;
         size_t o = (size_t)p * step;
 #define ROW(i)                     \
@@ -223,9 +235,9 @@ static void micro_kernel_narrow(float *c, size_t ldc, const APanel *pa,
                                 int store)
 {
     if (pa->step == MR)
-        micro_kernel_narrow_body(c, ldc, pa, pb, bp, kc, nr, MR, store);
+        micro_kernel_narrow_body(c, ldc, pa, pb, bp, NR, kc, nr, MR, store);
     else
-        micro_kernel_narrow_body(c, ldc, pa, pb, bp, kc, nr, pa->step, store);
+        micro_kernel_narrow_body(c, ldc, pa, pb, bp, NR, kc, nr, pa->step, store);
 }
 
 /* The lane permutations of a VW x VW transpose by perfect shuffles: with
@@ -453,6 +465,8 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
      * panels: decided from the sizes alone, so every thread decides alike
      * (either way gives the same bits). */
     int in_place = a_col == 1 || (size_t)k * a_col <= A_IN_PLACE_SPAN;
+    /* And whether they read B's full-width panels in place (B_IN_PLACE). */
+    int b_in_place = b_col == 1 && (size_t)k * b_row <= B_IN_PLACE_SPAN;
     float ap[MC * KC] __attribute__((aligned(64)));
     for (int jc = j_begin; jc < j_end && i_begin < i_end; jc += ncb) {
         int nc = j_end - jc < ncb ? j_end - jc : ncb;
@@ -462,8 +476,9 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
             int put = store && p0 == 0;
             for (int q = 0; q < panels; q++) {
                 int nr = nc - q * NR < NR ? nc - q * NR : NR;
-                pack_b_panel(bt + (size_t)q * NR * kc, b, b_row, b_col, p0, kc,
-                             jc + q * NR, nr);
+                if (!(b_in_place && nr == NR))
+                    pack_b_panel(bt + (size_t)q * NR * kc, b, b_row, b_col, p0,
+                                 kc, jc + q * NR, nr);
             }
             for (int i0 = i_begin; i0 < i_end; i0 += MC) {
                 int mc = i_end - i0 < MC ? i_end - i0 : MC;
@@ -488,7 +503,10 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                 }
                 for (int q = 0; q < panels; q++) {
                     int nr = nc - q * NR < NR ? nc - q * NR : NR;
-                    const float *bq = bt + (size_t)q * NR * kc;
+                    int b_here = b_in_place && nr == NR;
+                    const float *bq = b_here ? b + (size_t)p0 * b_row + jc + q * NR
+                                             : bt + (size_t)q * NR * kc;
+                    size_t bstep = b_here ? b_row : NR;
                     float *cq = c + jc + q * NR;
                     int ir = 0;
                     if (nr <= VW)
@@ -498,7 +516,7 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
                                                 bq, kc, nr, put);
                     for (; ir < mc; ir += MR)
                         micro_kernel(cq + (size_t)(i0 + ir) * ldc, ldc,
-                                     &tiles[ir / MR], bq, kc,
+                                     &tiles[ir / MR], bq, bstep, kc,
                                      mc - ir < MR ? mc - ir : MR, nr, put);
                 }
             }
