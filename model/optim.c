@@ -11,7 +11,7 @@
 #include "../common/mem.h"
 #include "../common/parallel.h"
 
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX__)
 #include <immintrin.h>
 #endif
 
@@ -91,7 +91,6 @@ double optim_progress(const OptimConfig *cfg, uint64_t step,
  * converts four at once. */
 typedef double d4 __attribute__((vector_size(4 * sizeof(double))));
 #ifdef __AVX__
-#include <immintrin.h>
 #define f4_to_d4(p) ((d4)_mm256_cvtps_pd(_mm_loadu_ps(p)))
 #else
 typedef float f4 __attribute__((vector_size(4 * sizeof(float)), aligned(4)));
