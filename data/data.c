@@ -356,7 +356,8 @@ void data_batch(const Dataset *ds, Rng *rng, int batch, int32_t *ctx,
         size_t k[BATCH_AHEAD];
         for (int i = 0; i < nb; i++) {
             k[i] = (size_t)rng_below(rng, ds->n_examples);
-            /* The target's id, and the context's just before it. */
+            /* The target's line of ids (and with it the context's ids
+             * before it, where they share the line). */
             size_t target = (ds->lines ? 1 : (size_t)ds->context) + k[i];
             __builtin_prefetch(ids + target * id_bytes);
         }

@@ -39,16 +39,42 @@
  * from each of K distant lines. */
 #define A_IN_PLACE_SPAN 8192
 /* B_IN_PLACE: a panel of B NR columns wide is read where it is, not
- * copied, when B's rows are contiguous and the K rows the panel spans lie
- * within this many floats (128 KB): few enough lines, spread over enough
- * sets of L1 (a stride of a multiple of 4 KB would put them all in one),
- * that the panel stays there while the micro-kernels sweep the rows of A.
- * The copy was most of the time of a small product's packing: on a Zen 1,
- * the names model's d h and d W_out products took 14.2 and 15.1 us and
- * take 13.9 and 14.4, its d emb parts (12 x 24 by 128, B's rows 192 floats
- * apart) 3.24 and 2.75. Only full panels: a narrower one is copied and
- * zero-padded, since the micro-kernel reads NR columns. */
+ * copied, when B's rows are contiguous and the panel stays in L1 while the
+ * micro-kernels sweep the rows of A: its K rows span at most
+ * B_IN_PLACE_SPAN floats (128 KB), and they fit the ways of the L1 sets
+ * they fall in (b_in_l1). The copy was most of the time of a small
+ * product's packing: on a Zen 1, the names model's d h and d W_out
+ * products took 14.2 and 15.1 us and take 13.9 and 14.4, its d emb parts
+ * (12 x 24 by 128, B's rows 192 floats apart) 3.24 and 2.75. Only full
+ * panels: a narrower one is copied and zero-padded, since the micro-kernel
+ * reads NR columns. */
 #define B_IN_PLACE_SPAN 32768
+/* The L1 data cache assumed: 64 sets of 64-byte lines, 8 ways (32 KB; the
+ * cores here have 8 or 12 ways). */
+#define L1_SETS 64
+#define L1_WAYS 8
+
+/* Whether k rows of one line each, b_row floats apart, fit in L1 at once:
+ * rows a multiple of 16 floats apart fall in 64 / gcd(stride in lines, 64)
+ * sets (one set for a stride of 4 KB), at most L1_WAYS rows in each; rows
+ * at any other stride drift across the sets. */
+static int b_in_l1(size_t k, size_t b_row)
+{
+    if (k * b_row > B_IN_PLACE_SPAN)
+        return 0;
+    if (b_row % 16)
+        return 1;
+    size_t stride = b_row / 16 % L1_SETS, sets = L1_SETS;
+    if (stride == 0)
+        sets = 1;
+    else
+        while (stride % 2 == 0 && sets > 1) {
+            stride /= 2;
+            sets /= 2;
+        }
+    return k <= sets * L1_WAYS;
+}
+
 /* Below this many multiply-adds a product called outside a parallel region
  * runs on the calling thread: the start and barriers of a region would
  * cost more than they save. (Inside one, every product is shared out.) */
@@ -469,7 +495,7 @@ static void product_share(float *c, size_t ldc, const float *a, size_t a_row,
      * (either way gives the same bits). */
     int in_place = a_col == 1 || (size_t)k * a_col <= A_IN_PLACE_SPAN;
     /* And whether they read B's full-width panels in place (B_IN_PLACE). */
-    int b_in_place = b_col == 1 && (size_t)k * b_row <= B_IN_PLACE_SPAN;
+    int b_in_place = b_col == 1 && b_in_l1((size_t)k, b_row);
     float ap[MC * KC] __attribute__((aligned(64)));
     for (int jc = j_begin; jc < j_end && i_begin < i_end; jc += ncb) {
         int nc = j_end - jc < ncb ? j_end - jc : ncb;

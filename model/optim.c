@@ -62,8 +62,8 @@ double optim_progress(const OptimConfig *cfg, uint64_t step,
     return (double)(step - w) / (double)(steps_total - w);
 }
 
-/* Partial sums of a block's sum of squares: 32 doubles are four
- * independent chains of 8-wide vector adds, so the loop runs at the speed of
+/* Partial sums of a block's sum of squares: 32 doubles are eight
+ * independent chains of 4-wide vector adds, so the loop runs at the speed of
  * the loads rather than waiting out each add's latency (one chain of 8 took
  * 3 times as long). */
 #define NORM_LANES 32

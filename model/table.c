@@ -194,7 +194,8 @@ void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
 #define CW 4
 #endif
 typedef float Chunk __attribute__((vector_size(CW * sizeof(float)), aligned(4)));
-/* Floats summed per pass of add_rows: 4 AVX-512 registers, 8 AVX. */
+/* Floats summed per pass of add_rows: 4 AVX-512 registers, 8 AVX, 16 SSE
+ * (all of them: some of the sums may then wait on the stack). */
 #define PASS 64
 
 /* zr[o] += the sum over j0 <= j < j1 of block[j][ids[j]][o], for o < width,
