@@ -194,60 +194,29 @@ void table_build_rows(float *table, TableRows *ix, const int32_t *ctx,
 #define CW 4
 #endif
 typedef float Chunk __attribute__((vector_size(CW * sizeof(float)), aligned(4)));
-/* Floats summed per pass of add_rows: 4 AVX-512 registers, 8 AVX, 16 SSE
- * (all of them: some of the sums may then wait on the stack). */
+/* Floats summed per pass of sum_row_list: 4 AVX-512 registers, 8 AVX, 16
+ * SSE (all of them: some of the sums may then wait on the stack). */
 #define PASS 64
+/* Rows summed per call of sum_row_list, their addresses on the stack. */
+#define ROW_LIST 64
 
-/* zr[o] += the sum over j0 <= j < j1 of block[j][ids[j]][o], for o < width,
- * the j in increasing order. PASS values at a time are summed over every j
- * in registers, then stored: zr is read and written once, not once per
- * position. */
-static void add_rows(float *zr, const float *block, const int32_t *ids, int j0,
-                     int j1, int v, size_t width)
+/* dst[o] (from 0, or with add from dst[o]) + row[0][o] + row[1][o] + ...
+ * + row[count-1][o], for o < width, in that order: PASS values at a time
+ * summed in registers, then stored, so dst is read and written once, not
+ * once per row. */
+static void sum_row_list(float *dst, int add, const float *const *row, int count,
+                         size_t width)
 {
     size_t o = 0;
     for (; o + PASS <= width; o += PASS) {
         Chunk s[PASS / CW];
 #pragma GCC unroll 16
         for (int c = 0; c < PASS / CW; c++)
-            s[c] = *(Chunk *)(zr + o + c * CW);
-        for (int j = j0; j < j1; j++) {
-            const float *row = block + ((size_t)j * v + ids[j]) * width + o;
-#pragma GCC unroll 16
-            for (int c = 0; c < PASS / CW; c++)
-                s[c] += *(const Chunk *)(row + c * CW);
-        }
-#pragma GCC unroll 16
-        for (int c = 0; c < PASS / CW; c++)
-            *(Chunk *)(zr + o + c * CW) = s[c];
-    }
-    for (int j = j0; j < j1 && o < width; j++) {
-        const float *row = block + ((size_t)j * v + ids[j]) * width;
-        for (size_t k = o; k < width; k++)
-            zr[k] += row[k];
-    }
-}
-
-/* dst[o] (from 0, or with add from dst[o]) + src[rows[0]][o] +
- * src[rows[1]][o] + ... for o < width, the rows in the order given (rows
- * NULL: 0 .. count-1), src[r] at src + block_row(n, h, blocked, k, r)
- * (k.width floats): PASS values at a time summed in registers, then stored
- * once. */
-static void sum_rows(float *dst, int add, const float *src, const int32_t *rows,
-                     int count, int n, int h, int blocked, Block k)
-{
-    size_t width = (size_t)k.width, o = 0;
-    for (; o + PASS <= width; o += PASS) {
-        Chunk s[PASS / CW];
-#pragma GCC unroll 16
-        for (int c = 0; c < PASS / CW; c++)
             s[c] = add ? *(const Chunk *)(dst + o + c * CW) : (Chunk){0};
-        for (int q = 0; q < count; q++) {
-            const float *row = src + block_row(n, h, blocked, k, rows ? rows[q] : q) + o;
+        for (int q = 0; q < count; q++)
 #pragma GCC unroll 16
             for (int c = 0; c < PASS / CW; c++)
-                s[c] += *(const Chunk *)(row + c * CW);
-        }
+                s[c] += *(const Chunk *)(row[q] + o + c * CW);
 #pragma GCC unroll 16
         for (int c = 0; c < PASS / CW; c++)
             *(Chunk *)(dst + o + c * CW) = s[c];
@@ -255,8 +224,38 @@ static void sum_rows(float *dst, int add, const float *src, const int32_t *rows,
     for (; o < width; o++) {
         float s = add ? dst[o] : 0.0f;
         for (int q = 0; q < count; q++)
-            s += src[block_row(n, h, blocked, k, rows ? rows[q] : q) + o];
+            s += row[q][o];
         dst[o] = s;
+    }
+}
+
+/* zr[o] += the sum over j0 <= j < j1 of block[j][ids[j]][o], for o < width,
+ * the j in increasing order (ROW_LIST positions a call: a partial sum goes
+ * through zr as a float, unchanged). */
+static void add_rows(float *zr, const float *block, const int32_t *ids, int j0,
+                     int j1, int v, size_t width)
+{
+    const float *row[ROW_LIST];
+    for (int jc = j0; jc < j1; jc += ROW_LIST) {
+        int count = j1 - jc < ROW_LIST ? j1 - jc : ROW_LIST;
+        for (int q = 0; q < count; q++)
+            row[q] = block + ((size_t)(jc + q) * v + ids[jc + q]) * width;
+        sum_row_list(zr, 1, row, count, width);
+    }
+}
+
+/* dst[o] (from 0, or with add from dst[o]) + src[rows[0]][o] +
+ * src[rows[1]][o] + ... for o < k.width, the rows in the order given (rows
+ * NULL: 0 .. count-1), src[r] at src + block_row(n, h, blocked, k, r). */
+static void sum_rows(float *dst, int add, const float *src, const int32_t *rows,
+                     int count, int n, int h, int blocked, Block k)
+{
+    const float *row[ROW_LIST];
+    for (int qc = 0; qc == 0 || qc < count; qc += ROW_LIST) {
+        int m = count - qc < ROW_LIST ? count - qc : ROW_LIST;
+        for (int q = 0; q < m; q++)
+            row[q] = src + block_row(n, h, blocked, k, rows ? rows[qc + q] : qc + q);
+        sum_row_list(dst, add || qc > 0, row, m, (size_t)k.width);
     }
 }
 
